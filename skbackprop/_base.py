@@ -1,0 +1,391 @@
+"""What both estimators share: validation, the training loop, early stopping,
+``partial_fit``, sample weights, and the all-or-nothing guarantee of ``fit``."""
+
+import copy
+import time
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
+from ._optimizers import make_optimizer, minimize_lbfgs
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+@contextmanager
+def _rollback_on_error(estimator):
+    """Leave ``estimator`` exactly as it was if the block raises.
+
+    The training code never mutates an object the estimator already holds (it
+    works on copies and assigns new ones), so restoring the attribute dict is a
+    complete undo.
+    """
+    saved = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        raise
+
+
+def _divergence_error(learning_rate, epoch):
+    return ValueError(
+        f"Training diverged at epoch {epoch}: the loss or the weights became "
+        f"non-finite (NaN or inf). The learning rate (learning_rate={learning_rate})"
+        " is too large for this data: lower it (e.g. tenfold), scale the inputs "
+        "(e.g. with StandardScaler), or use solver='adam' or solver='lbfgs'. "
+        "The estimator was left as it was before this call."
+    )
+
+
+class BaseBackprop(BaseEstimator):
+    """Training loop and plumbing shared by the two estimators (not public)."""
+
+    _parameter_constraints: dict = {
+        "solver": [StrOptions({"gd", "sgd", "adam", "lbfgs"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    # -- hooks each estimator provides -------------------------------------------
+    def _architecture(self, n_features, n_outputs):
+        raise NotImplementedError
+
+    def _encode_targets(self, y, *, first_call, classes=None):
+        """Validate y; return it in the loss's encoding and the number of outputs."""
+        raise NotImplementedError
+
+    def _target_weights(self, y):
+        """Per-sample weight factors derived from y (class weights), or None."""
+        return None
+
+    def _validation_score(self, params, X, y, sample_weight):
+        raise NotImplementedError
+
+    def _has_stepping_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for the stepping solvers 'gd', 'sgd' "
+                "and 'adam'; solver='lbfgs' optimises the whole objective in fit."
+            )
+        return True
+
+    # -- fitted parameters as views of the flat buffer --------------------------
+    @property
+    def coefs_(self):
+        """Weight matrices W_k, shape (fan_in, fan_out): views of the live buffer."""
+        return self._fitted_params().coefs
+
+    @property
+    def intercepts_(self):
+        """Bias vectors b_k, shape (fan_out,): views of the live buffer."""
+        return self._fitted_params().intercepts
+
+    def _fitted_params(self):
+        try:
+            return self.__dict__["_params"]
+        except KeyError:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no "
+                "coefs_ or intercepts_ until fit or partial_fit is called."
+            ) from None
+
+    def __sklearn_is_fitted__(self):
+        return "_params" in self.__dict__
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- data --------------------------------------------------------------------
+    def _validate_training_data(self, X, y, sample_weight, *, reset, classes=None):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            accept_sparse=["csr", "csc"],
+            dtype=FLOAT_DTYPES,
+            multi_output=self._multi_output,
+            y_numeric=self._y_numeric,
+        )
+        if not reset:
+            X = self._as_model_dtype(X)
+        if sp.issparse(X):
+            X = X.tocsr()  # minibatches are row slices
+        y, n_outputs = self._encode_targets(y, first_call=reset, classes=classes)
+        sample_weight = self._combined_weights(X, y, sample_weight)
+        return X, y, sample_weight, n_outputs
+
+    def _combined_weights(self, X, y, sample_weight):
+        target_weights = self._target_weights(y)
+        if sample_weight is None and target_weights is None:
+            return None
+        w = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=True
+        )
+        if target_weights is not None:
+            w *= target_weights.astype(X.dtype, copy=False)
+        if not w.sum() > 0:
+            raise ValueError(
+                "The sample weights sum to zero: at least one sample needs a "
+                "positive weight to train on."
+            )
+        return w
+
+    def _as_model_dtype(self, X):
+        dtype = self._params.flat.dtype
+        return X if X.dtype == dtype else X.astype(dtype)
+
+    def _validate_predict_input(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=FLOAT_DTYPES
+        )
+        return self._as_model_dtype(X)
+
+    def _raw_output(self, X):
+        """ŷ (regression) or the logits a_L (classification), in the model's dtype."""
+        X = self._validate_predict_input(X)
+        with np.errstate(over="ignore"):
+            return predict_output(self._params, X)
+
+    # -- public window on the gradients -----------------------------------------
+    def loss_and_gradients(self, X, y, sample_weight=None):
+        """Loss and its gradients at the current weights, L2 term included.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        loss : float
+        coef_grads : list of ndarray, shapes as ``coefs_``
+        intercept_grads : list of ndarray, shapes as ``intercepts_``
+        """
+        params, X, y, w = self._objective_inputs(X, y, sample_weight)
+        grads = Parameters.zeros(params.architecture, params.flat.dtype)
+        loss = loss_and_gradients(params, X, y, w, self.alpha, grads)
+        return loss, grads.coefs, grads.intercepts
+
+    def _objective_inputs(self, X, y, sample_weight):
+        check_is_fitted(self)
+        X, y, w, _ = self._validate_training_data(X, y, sample_weight, reset=False)
+        return self._params, X, y, w
+
+    # -- training ----------------------------------------------------------------
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        first_call = not self.__sklearn_is_fitted__() or not (
+            incremental or self.warm_start
+        )
+        if first_call:
+            # A new model: forget everything a previous fit left behind.
+            for name in list(self.__dict__):
+                if name.endswith("_") and not name.startswith("__"):
+                    del self.__dict__[name]
+            self.__dict__.pop("_params", None)
+        X, y, w, n_outputs = self._validate_training_data(
+            X, y, sample_weight, reset=first_call, classes=classes
+        )
+        if first_call:
+            self._rng = check_random_state(self.random_state)
+            architecture = self._architecture(X.shape[1], n_outputs)
+            params = glorot_uniform(architecture, self._rng, X.dtype)
+            self.n_outputs_ = n_outputs
+            self.t_ = 0
+            self.loss_curve_ = []
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self._no_improvement_count = 0
+            self._optimizer = None
+        else:
+            # Work on copies so that a failure leaves the old model untouched.
+            self._rng = copy.deepcopy(self._rng)
+            params = self._params.copy()
+            self.loss_curve_ = list(self.loss_curve_)
+            if self.best_loss_ is None:  # the previous fit stopped early
+                self.best_loss_ = np.inf
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(params, X, y, w)
+        else:
+            self._fit_stochastic(params, X, y, w, incremental=incremental)
+        self._params = params
+        return self
+
+    def _batch_size(self, n_samples):
+        if self.solver == "gd":
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return min(self.batch_size, n_samples)
+
+    def _fit_stochastic(self, params, X, y, w, *, incremental):
+        if incremental and self._optimizer is not None:
+            optimizer = copy.deepcopy(self._optimizer)
+        else:
+            optimizer = make_optimizer(self)
+            self._no_improvement_count = 0
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            X, X_val, y, y_val, w, w_val = self._split_validation(X, y, w)
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+            best_flat = params.flat.copy()
+        elif not incremental:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        total_weight = n_samples if w is None else float(w.sum())
+        grads = Parameters.zeros(params.architecture, params.flat.dtype)
+        max_epochs = 1 if incremental else self.max_iter
+        self.n_iter_ = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
+        start_time = time.perf_counter()
+        with np.errstate(all="ignore"):  # non-finite values are caught just below
+            for epoch in range(max_epochs):
+                order = None
+                if self.shuffle and batch_size < n_samples:
+                    order = self._rng.permutation(n_samples)
+                accumulated = 0.0
+                for start in range(0, n_samples, batch_size):
+                    rows = slice(start, start + batch_size)
+                    if order is not None:
+                        rows = order[rows]
+                    X_batch, y_batch = X[rows], y[rows]
+                    w_batch = None if w is None else w[rows]
+                    batch_weight = X_batch.shape[0] if w is None else w_batch.sum()
+                    if batch_weight == 0:
+                        continue  # an all-zero-weight batch carries no gradient
+                    loss = loss_and_gradients(
+                        params, X_batch, y_batch, w_batch, self.alpha, grads
+                    )
+                    if not np.isfinite(loss):
+                        raise _divergence_error(self.learning_rate, self.n_iter_ + 1)
+                    accumulated += loss * float(batch_weight)
+                    optimizer.step(params.flat, grads.flat)
+                if not np.isfinite(params.flat).all():
+                    raise _divergence_error(self.learning_rate, self.n_iter_ + 1)
+                self.n_iter_ += 1
+                self.t_ += n_samples
+                self.loss_ = accumulated / total_weight
+                self.loss_curve_.append(self.loss_)
+                if early_stopping:
+                    score = self._validation_score(params, X_val, y_val, w_val)
+                    self.validation_scores_.append(score)
+                    improved = score >= self.best_validation_score_ + self.tol
+                    if score > self.best_validation_score_:
+                        self.best_validation_score_ = score
+                        best_flat = params.flat.copy()
+                else:
+                    improved = self.loss_ <= self.best_loss_ - self.tol
+                    self.best_loss_ = min(self.best_loss_, self.loss_)
+                self._no_improvement_count = 0 if improved else (
+                    self._no_improvement_count + 1
+                )
+                self._report_epoch(start_time, early_stopping)
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if not incremental:
+                        break
+            else:
+                if not incremental:
+                    warnings.warn(
+                        f"{self.solver} solver: maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=5,
+                    )
+        if early_stopping:
+            params.flat[...] = best_flat  # keep the weights of the best score
+        self._optimizer = optimizer
+
+    def _split_validation(self, X, y, w):
+        stratify = y if self._stratify_validation else None
+        arrays = (X, y) if w is None else (X, y, w)
+        parts = train_test_split(
+            *arrays,
+            test_size=self.validation_fraction,
+            random_state=self._rng,
+            stratify=stratify,
+        )
+        if w is None:
+            parts += [None, None]
+        return parts
+
+    def _fit_lbfgs(self, params, X, y, w):
+        grads = Parameters.zeros(params.architecture, params.flat.dtype)
+        dtype = params.flat.dtype
+
+        def objective(theta):
+            params.flat[...] = theta.astype(dtype, copy=False)
+            loss = loss_and_gradients(params, X, y, w, self.alpha, grads)
+            return loss, grads.flat.astype(np.float64)
+
+        start_time = time.perf_counter()
+        self.n_iter_ = 0
+
+        def record(intermediate_result):
+            self.n_iter_ += 1
+            self.loss_curve_.append(float(intermediate_result.fun))
+            self.loss_ = self.loss_curve_[-1]
+            self._report_epoch(start_time, early_stopping=False)
+
+        with np.errstate(all="ignore"):
+            result = minimize_lbfgs(
+                objective, params.flat, self.max_iter, self.tol, callback=record
+            )
+        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
+            raise _divergence_error(self.learning_rate, self.n_iter_)
+        params.flat[...] = result.x
+        self.n_iter_ = int(result.nit)
+        self.t_ += X.shape[0] * self.n_iter_
+        self.loss_ = float(result.fun)
+        self.best_loss_ = min(self.best_loss_, self.loss_)
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+        if result.status == 1:
+            warnings.warn(
+                f"lbfgs solver: maximum iterations ({self.max_iter}) reached and the "
+                f"optimization hasn't converged yet ({result.message}).",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _report_epoch(self, start_time, early_stopping):
+        if not self.verbose:
+            return
+        line = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
+        if early_stopping:
+            line += f", validation score = {self.validation_scores_[-1]:.8f}"
+        line += f", elapsed = {time.perf_counter() - start_time:.2f}s"
+        print(line)

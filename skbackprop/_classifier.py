@@ -1,0 +1,242 @@
+"""SoftmaxMLPClassifier: an L-layer network with a softmax output (seed 003)."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._activations import log_softmax, softmax
+from ._base import BaseBackprop, _rollback_on_error
+from ._network import Architecture, predict_output
+
+
+class SoftmaxMLPClassifier(ClassifierMixin, BaseBackprop):
+    """Multi-layer perceptron with a softmax output, trained by manual backprop.
+
+    ``h_k = g(h_{k−1} W_k + b_k)`` for the hidden layers, ``ŷ = softmax(a_L)``,
+    minimising the mean cross-entropy ``−log ŷ_l`` plus ``α/(2N) Σ ‖W‖²``. Binary
+    problems use a two-unit softmax as well.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the hidden layers (an int means one layer).
+    activation : {"relu", "sigmoid", "tanh"}, default="relu"
+        Hidden activation g.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; "balanced" uses
+        ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``).
+    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, alpha, \
+momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, shuffle, \
+random_state, warm_start, verbose
+        As in :class:`TwoLayerSigmoidRegressor`; the validation score is accuracy.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coefs_, intercepts_ : list of ndarray
+        ``coefs_[k]`` has shape (fan_in, fan_out); views of the live parameters.
+    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
+    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_
+        As in scikit-learn's ``MLPClassifier``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skbackprop import SoftmaxMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=8, solver="lbfgs",
+    ...                            random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBackprop._parameter_constraints,
+        "hidden_layer_sizes": [
+            Interval(Integral, 1, None, closed="left"),
+            "array-like",
+        ],
+        "activation": [StrOptions({"relu", "sigmoid", "tanh"})],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+    _multi_output = False
+    _y_numeric = False
+    _stratify_validation = True
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        class_weight=None,
+        solver="adam",
+        learning_rate=0.001,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        alpha=1e-4,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.class_weight = class_weight
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _architecture(self, n_features, n_outputs):
+        hidden = self.hidden_layer_sizes
+        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
+        if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return Architecture(
+            layer_sizes=(n_features, *(int(h) for h in hidden), n_outputs),
+            activation=self.activation,
+            output_activation="softmax",
+        )
+
+    def _encode_targets(self, y, *, first_call, classes=None):
+        check_classification_targets(y)
+        if first_call:
+            labels = np.unique(y if classes is None else classes)
+            if len(labels) < 2:
+                raise ValueError(
+                    "The classifier needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {labels[0]!r}."
+                )
+            self.classes_ = labels
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={classes!r} differs from the classes of the first "
+                f"partial_fit call, {self.classes_!r}."
+            )
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown!r} not in classes {self.classes_!r}; "
+                "pass every class in `classes=` on the first partial_fit call."
+            )
+        return np.searchsorted(self.classes_, y), len(self.classes_)
+
+    def _target_weights(self, y):
+        if self.class_weight is None:
+            return None
+        per_class = compute_class_weight(
+            self.class_weight, classes=np.arange(len(self.classes_)), y=y
+        ) if self.class_weight == "balanced" else compute_class_weight(
+            self.class_weight, classes=self.classes_, y=self.classes_[y]
+        )
+        return per_class[y]
+
+    def _validation_score(self, params, X, y, sample_weight):
+        hits = predict_output(params, X).argmax(axis=1) == y
+        return float(np.average(hits, weights=sample_weight))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to (X, y); ``warm_start=True`` continues training.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : SoftmaxMLPClassifier
+        """
+        with _rollback_on_error(self):
+            return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(BaseBackprop._has_stepping_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, *, classes=None):
+        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class the model will ever see; required on the first call.
+
+        Returns
+        -------
+        self : SoftmaxMLPClassifier
+        """
+        with _rollback_on_error(self):
+            if not self.__sklearn_is_fitted__() and classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit "
+                    "(every label the model will see, e.g. classes=np.unique(y))."
+                )
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' needs the whole y and is not supported "
+                    "by partial_fit; pass a dict, e.g. computed once with "
+                    "sklearn.utils.class_weight.compute_class_weight."
+                )
+            return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def decision_function(self, X):
+        """The logits a_L; for two classes ``a_L[:, 1] − a_L[:, 0]`` (1-D).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+        """
+        logits = self._raw_output(X)
+        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
+
+    def predict(self, X):
+        """The most probable class of each sample."""
+        winners = self._raw_output(X).argmax(axis=1)
+        return self.classes_[winners]
+
+    def predict_proba(self, X):
+        """softmax(a_L): class probabilities, columns in the order of ``classes_``."""
+        return softmax(self._raw_output(X))
+
+    def predict_log_proba(self, X):
+        """log softmax(a_L), computed from the logits (never log(0))."""
+        return log_softmax(self._raw_output(X))

@@ -1,0 +1,98 @@
+"""check_gradients: the manual gradients against central finite differences."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._network import Parameters, loss_and_gradients
+
+
+@dataclass
+class GradientCheckReport:
+    """Result of :func:`check_gradients`.
+
+    ``relative_errors`` maps each parameter array (``"coefs_[0]"``,
+    ``"intercepts_[0]"``, …) to ``‖g − ĝ‖ / (‖g‖ + ‖ĝ‖)``, g the manual gradient and
+    ĝ the finite-difference one; ``max_relative_error`` is the largest of them.
+    """
+
+    loss: float
+    max_relative_error: float
+    relative_errors: dict
+    max_absolute_error: float
+    analytic: np.ndarray = field(repr=False)
+    numeric: np.ndarray = field(repr=False)
+
+    def __str__(self):
+        lines = [f"loss = {self.loss:.10g}"]
+        width = max(len(name) for name in self.relative_errors)
+        for name, error in self.relative_errors.items():
+            lines.append(f"  {name:<{width}}  relative error {error:.2e}")
+        lines.append(
+            f"max relative error {self.max_relative_error:.2e}, "
+            f"max absolute error {self.max_absolute_error:.2e}"
+        )
+        return "\n".join(lines)
+
+
+def _relative_error(analytic, numeric):
+    scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    return float(np.linalg.norm(analytic - numeric) / max(scale, np.finfo(float).tiny))
+
+
+def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
+    """Compare ``loss_and_gradients`` with central finite differences.
+
+    For every parameter θ_i: ĝ_i = (L(θ + ε e_i) − L(θ − ε e_i)) / 2ε, computed in
+    float64 whatever the estimator's dtype.
+
+    Parameters
+    ----------
+    estimator : fitted (or partial_fit-initialised) skbackprop estimator
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    sample_weight : array-like of shape (n_samples,), default=None
+    eps : float, default=1e-6
+
+    Returns
+    -------
+    report : GradientCheckReport
+    """
+    params, X, y, w = estimator._objective_inputs(X, y, sample_weight)
+    params = params.copy(np.float64)
+    X = X.astype(np.float64)
+    y = y.astype(np.float64) if y.dtype.kind == "f" else y
+    w = None if w is None else w.astype(np.float64)
+    alpha = estimator.alpha
+    grads = Parameters.zeros(params.architecture, np.float64)
+    loss = loss_and_gradients(params, X, y, w, alpha, grads)
+
+    scratch = Parameters.zeros(params.architecture, np.float64)
+    theta = params.flat
+    numeric = np.empty_like(theta)
+    for i in range(theta.size):
+        saved = theta[i]
+        theta[i] = saved + eps
+        loss_plus = loss_and_gradients(params, X, y, w, alpha, scratch)
+        theta[i] = saved - eps
+        loss_minus = loss_and_gradients(params, X, y, w, alpha, scratch)
+        theta[i] = saved
+        numeric[i] = (loss_plus - loss_minus) / (2 * eps)
+    numeric_views = Parameters(params.architecture, numeric)
+
+    errors = {}
+    for kind in ("coefs", "intercepts"):
+        if kind == "intercepts" and not params.architecture.fit_intercept:
+            continue
+        for k, (g, g_hat) in enumerate(
+            zip(getattr(grads, kind), getattr(numeric_views, kind), strict=True)
+        ):
+            errors[f"{kind}_[{k}]"] = _relative_error(g, g_hat)
+    return GradientCheckReport(
+        loss=loss,
+        max_relative_error=max(errors.values()),
+        relative_errors=errors,
+        max_absolute_error=float(np.abs(grads.flat - numeric).max()),
+        analytic=grads.flat.copy(),
+        numeric=numeric,
+    )

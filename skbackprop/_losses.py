@@ -1,0 +1,80 @@
+"""Losses, each beside its gradient with respect to the network's output.
+
+Notation (see ``_network``): ``a`` is the last layer's pre-activation (the seeds' O,
+seed 003's a_L), ``ŷ = g_out(a)`` the prediction, ``w`` the sample weights (``None``
+means all ones) and ``n = Σ w`` — with unit weights, the number of samples N.
+
+Each ``*_and_delta`` function returns the loss and the *output delta* ∂L/∂a, the
+start of the backward recursion. It may overwrite ``a``, which the forward pass no
+longer needs.
+"""
+
+import numpy as np
+
+from ._activations import sigmoid_inplace
+
+
+def _weighted_sum(values, w):
+    """Σ_i w_i · values_i (plain sum when w is None), as a Python float."""
+    return float(values.sum() if w is None else np.dot(w, values))
+
+
+def _scale(w, n):
+    """The per-sample factor w_i / N as a column, or the scalar 1/N."""
+    return 1.0 / n if w is None else (w / n)[:, np.newaxis]
+
+
+def squared_error(y, y_hat, w, n):
+    """L = 1/(2N) Σ_i w_i Σ_j (y_ij − ŷ_ij)²   (seed 000 eq. 2, summed over outputs)."""
+    r = y - y_hat
+    return 0.5 * _weighted_sum(np.einsum("ij,ij->i", r, r), w) / n
+
+
+def squared_error_gradient(y, y_hat, w, n):
+    """∂L/∂ŷ_ij = −(w_i/N)(y_ij − ŷ_ij)   (seed 000 eq. 3)."""
+    return (y_hat - y) * _scale(w, n)
+
+
+def cross_entropy(y, log_proba, w, n):
+    """L = −(1/N) Σ_i w_i log ŷ_{i,l_i}, l_i the index of sample i's class."""
+    picked = log_proba[np.arange(len(y)), y]
+    return -_weighted_sum(picked, w) / n
+
+
+def squared_error_and_delta(a, y, w, n, output_activation):
+    """Squared error and ∂L/∂a for an identity (seed 002) or sigmoid (seed 000) output.
+
+    identity: ŷ = a, so ∂L/∂a = ∂L/∂ŷ = (w_i/N)(ŷ − y).
+    sigmoid:  ŷ = σ(a), so ∂L/∂a = (w_i/N)(ŷ − y) · ŷ(1 − ŷ)   (seed 000 eqs. 3 and 5).
+    """
+    y_hat = sigmoid_inplace(a) if output_activation == "sigmoid" else a
+    loss = squared_error(y, y_hat, w, n)
+    delta = squared_error_gradient(y, y_hat, w, n)
+    if output_activation == "sigmoid":
+        delta *= y_hat * (1.0 - y_hat)
+    return loss, delta
+
+
+def cross_entropy_and_delta(a, y, w, n):
+    """Softmax cross-entropy and ∂L/∂a for integer class indices ``y``.
+
+    For the canonical softmax/cross-entropy pair the Jacobian of the softmax
+    cancels the 1/ŷ_l of −log ŷ_l (seed 003): ∂L/∂a = (w_i/N)(ŷ − e(l)), where e(l)
+    is the one-hot vector of the true class.
+    """
+    a -= a.max(axis=1, keepdims=True)  # softmax is shift-invariant; exp stays ≤ 1
+    proba = np.exp(a)
+    norm = proba.sum(axis=1)
+    picked = a[np.arange(len(y)), y] - np.log(norm)  # log ŷ_l, never log(0)
+    loss = -_weighted_sum(picked, w) / n
+    proba /= norm[:, np.newaxis]
+    proba[np.arange(len(y)), y] -= 1.0
+    proba *= _scale(w, n)
+    return loss, proba
+
+
+def loss_and_output_delta(output_activation, a, y, w, n):
+    """Dispatch to the loss that goes with the output activation."""
+    if output_activation == "softmax":
+        return cross_entropy_and_delta(a, y, w, n)
+    return squared_error_and_delta(a, y, w, n, output_activation)

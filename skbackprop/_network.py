@@ -1,0 +1,165 @@
+"""The network: parameter layout, forward pass and the backward recursion.
+
+Notation, used the same way everywhere in the package
+-----------------------------------------------------
+A network of L layers maps ``h_0 = X`` (n_samples, n_features) through
+
+    a_k = h_{k−1} W_k + b_k          pre-activation of layer k   (n_samples, fan_out)
+    h_k = g(a_k)                     k < L, g the hidden activation
+    ŷ   = g_out(a_L)                 identity, sigmoid or softmax
+
+``W_k`` has shape (fan_in, fan_out), as scikit-learn's ``coefs_[k − 1]``. The seeds'
+two-layer network is the case L = 2 with H = a_1, Z = h_1, O = a_2 and g = σ.
+
+The backward recursion (seed 003), with δ_k = ∂L/∂a_k:
+
+    δ_L       = ∂L/∂a_L                          (``_losses``)
+    ∇_{W_k} L = h_{k−1}ᵀ δ_k  + (α/N) W_k
+    ∇_{b_k} L = 1ᵀ δ_k
+    δ_{k−1}   = (δ_k W_kᵀ) ⊙ g'(a_{k−1})
+
+All parameters live in one flat buffer; ``coefs`` and ``intercepts`` are views into
+it, so an optimizer updates one array and L-BFGS needs no packing.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._activations import ACTIVATIONS
+from ._losses import loss_and_output_delta
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What the network is: its widths, activations and whether it has biases."""
+
+    layer_sizes: tuple  # (n_features, hidden..., n_outputs)
+    activation: str  # hidden activation g
+    output_activation: str  # "identity", "sigmoid" or "softmax"
+    fit_intercept: bool = True
+
+    @property
+    def shapes(self):
+        """(fan_in, fan_out) of each weight matrix W_1 … W_L."""
+        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
+
+    @property
+    def n_parameters(self):
+        return sum(i * o + o * self.fit_intercept for i, o in self.shapes)
+
+
+class Parameters:
+    """One flat buffer holding every W_k and b_k, with per-layer views.
+
+    Layout: W_1 (row-major), b_1, W_2, b_2, … . Without intercepts the b_k are
+    read-only zero arrays outside the buffer.
+    """
+
+    def __init__(self, architecture, flat):
+        self.architecture = architecture
+        self.flat = flat
+        self.coefs, self.intercepts = [], []
+        start = 0
+        for fan_in, fan_out in architecture.shapes:
+            stop = start + fan_in * fan_out
+            self.coefs.append(flat[start:stop].reshape(fan_in, fan_out))
+            start = stop
+            if architecture.fit_intercept:
+                self.intercepts.append(flat[start : start + fan_out])
+                start += fan_out
+            else:
+                zeros = np.zeros(fan_out, dtype=flat.dtype)
+                zeros.flags.writeable = False
+                self.intercepts.append(zeros)
+
+    @classmethod
+    def zeros(cls, architecture, dtype):
+        return cls(architecture, np.zeros(architecture.n_parameters, dtype=dtype))
+
+    def copy(self, dtype=None):
+        return Parameters(self.architecture, self.flat.astype(dtype or self.flat.dtype))
+
+    def __reduce__(self):
+        # Rebuild the views on unpickling, so they still share the buffer.
+        return Parameters, (self.architecture, self.flat)
+
+
+def glorot_uniform(architecture, random_state, dtype):
+    """Glorot/Xavier uniform initialisation, as scikit-learn's MLP draws it.
+
+    Every W_k and b_k is drawn from U(−r, r) with r = sqrt(f / (fan_in + fan_out)),
+    f = 2 for a sigmoid hidden activation and 6 otherwise, layer by layer, W before b.
+    """
+    factor = 2.0 if architecture.activation == "sigmoid" else 6.0
+    params = Parameters.zeros(architecture, dtype)
+    for W, b, (fan_in, fan_out) in zip(
+        params.coefs, params.intercepts, architecture.shapes, strict=True
+    ):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        W[...] = random_state.uniform(-bound, bound, (fan_in, fan_out))
+        drawn = random_state.uniform(-bound, bound, fan_out)
+        if architecture.fit_intercept:
+            b[...] = drawn
+    return params
+
+
+def forward(params, X):
+    """Return [h_0 = X, h_1, …, h_{L−1}, a_L]: the hidden outputs and the last
+    pre-activation (the output activation is applied by the loss or by predict)."""
+    activate, _ = ACTIVATIONS[params.architecture.activation]
+    layers = [X]
+    last = len(params.coefs) - 1
+    for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
+        a = layers[-1] @ W  # (n_samples, fan_out)
+        if params.architecture.fit_intercept:
+            a += b
+        layers.append(a if k == last else activate(a))
+    return layers
+
+
+def backward(params, layers, delta, grads, alpha, n):
+    """Fill ``grads`` with ∇_{W_k} L and ∇_{b_k} L from the output delta δ_L."""
+    _, activation_backward = ACTIVATIONS[params.architecture.activation]
+    for k in range(len(params.coefs) - 1, -1, -1):
+        h_prev = layers[k]
+        grads.coefs[k][...] = h_prev.T @ delta  # ∇_{W_k} L = h_{k−1}ᵀ δ_k
+        if alpha:
+            grads.coefs[k] += (alpha / n) * params.coefs[k]
+        if params.architecture.fit_intercept:
+            grads.intercepts[k][...] = delta.sum(axis=0)  # ∇_{b_k} L = 1ᵀ δ_k
+        if k > 0:
+            # δ_{k−1} = (δ_k W_kᵀ) ⊙ g'(a_{k−1}); δ_0 (the input's) is never needed.
+            delta = activation_backward(delta @ params.coefs[k].T, h_prev)
+    return grads
+
+
+def l2_penalty(params, alpha, n):
+    """(α / 2N) Σ_k ‖W_k‖², the weights only, not the biases."""
+    if not alpha:
+        return 0.0
+    squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in params.coefs)
+    return 0.5 * alpha * squares / n
+
+
+def loss_and_gradients(params, X, y, sample_weight, alpha, grads):
+    """L(θ) and ∇_θ L for one batch; ``grads`` (a ``Parameters``) is filled in place.
+
+    ``y`` holds regression targets (n_samples, n_outputs) or, for a softmax output,
+    integer class indices (n_samples,). With weights w, N = Σ w (SPEC §1).
+    """
+    n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+    layers = forward(params, X)
+    loss, delta = loss_and_output_delta(
+        params.architecture.output_activation, layers[-1], y, sample_weight, n
+    )
+    backward(params, layers, delta, grads, alpha, n)
+    return loss + l2_penalty(params, alpha, n)
+
+
+def predict_output(params, X):
+    """ŷ for the identity and sigmoid outputs, the logits a_L for softmax."""
+    a = forward(params, X)[-1]
+    if params.architecture.output_activation == "sigmoid":
+        ACTIVATIONS["sigmoid"][0](a)
+    return a

@@ -1,0 +1,111 @@
+"""Optimizers over the flat parameter vector θ and its gradient g.
+
+``gd``, ``sgd`` and ``adam`` update θ in place, one ``step`` per batch, and keep
+their state (velocity, moments, step count) between ``partial_fit`` calls.
+Scalars stay Python floats so float32 buffers are never upcast.
+``lbfgs`` hands the whole problem to scipy's L-BFGS-B.
+"""
+
+import numpy as np
+import scipy.optimize
+
+
+class GradientDescent:
+    """The seeds' update θ ← θ − α ∂L/∂θ (seed 002)."""
+
+    def __init__(self, learning_rate):
+        self.learning_rate = float(learning_rate)
+
+    def step(self, theta, grad):
+        theta -= self.learning_rate * grad
+
+
+class MomentumSGD:
+    """v ← μ v − α g,  θ ← θ + v (heavy-ball momentum)."""
+
+    def __init__(self, learning_rate, momentum):
+        self.learning_rate = float(learning_rate)
+        self.momentum = float(momentum)
+        self.velocity = None
+
+    def step(self, theta, grad):
+        if self.velocity is None:
+            self.velocity = np.zeros_like(theta)
+        self.velocity *= self.momentum
+        self.velocity -= self.learning_rate * grad
+        theta += self.velocity
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2014), with the bias correction folded into the step:
+
+    m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²,
+    θ ← θ − α_t m / (√v + ε),   α_t = α √(1 − β₂ᵗ) / (1 − β₁ᵗ).
+    """
+
+    def __init__(self, learning_rate, beta_1, beta_2, epsilon):
+        self.learning_rate = float(learning_rate)
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.m = self.v = self._scratch = None
+
+    def step(self, theta, grad):
+        if self.m is None:
+            self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
+        if self._scratch is None:
+            self._scratch = np.empty_like(theta)
+        s = self._scratch  # one reused buffer: no temporaries per step
+        self.t += 1
+        self.m *= self.beta_1
+        np.multiply(grad, 1.0 - self.beta_1, out=s)
+        self.m += s
+        self.v *= self.beta_2
+        np.multiply(grad, grad, out=s)
+        s *= 1.0 - self.beta_2
+        self.v += s
+        lr_t = (
+            self.learning_rate
+            * np.sqrt(1.0 - self.beta_2**self.t)
+            / (1.0 - self.beta_1**self.t)
+        )
+        np.sqrt(self.v, out=s)
+        s += self.epsilon
+        np.divide(self.m, s, out=s)
+        s *= float(lr_t)
+        theta -= s
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_scratch"] = None  # a workspace, not state
+        return state
+
+
+def make_optimizer(estimator):
+    """The stepping optimizer an estimator's parameters ask for (not lbfgs)."""
+    if estimator.solver == "gd":
+        return GradientDescent(estimator.learning_rate)
+    if estimator.solver == "sgd":
+        return MomentumSGD(estimator.learning_rate, estimator.momentum)
+    return Adam(
+        estimator.learning_rate,
+        estimator.beta_1,
+        estimator.beta_2,
+        estimator.epsilon,
+    )
+
+
+def minimize_lbfgs(loss_and_gradient, theta0, max_iter, tol, callback, max_fun=15000):
+    """Minimise with scipy's L-BFGS-B; ``loss_and_gradient(θ) -> (L, ∇L)``.
+
+    scipy works in float64; the result is returned in ``theta0``'s dtype.
+    """
+    result = scipy.optimize.minimize(
+        loss_and_gradient,
+        theta0.astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        callback=callback,
+        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+    )
+    return result

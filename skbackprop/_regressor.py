@@ -1,0 +1,222 @@
+"""TwoLayerSigmoidRegressor: the seeds' network X → σ(X W1 + b1) → Z W2 + b2 [→ σ]."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+
+from ._base import BaseBackprop, _rollback_on_error
+from ._network import Architecture, predict_output
+
+
+class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
+    """Two-layer network with a sigmoid hidden layer, trained by manual backprop.
+
+    ``H = X W1 + b1``, ``Z = σ(H)``, ``O = Z W2 + b2`` and ``ŷ = O`` (seed 002) or
+    ``ŷ = σ(O)`` (seeds 000/001/004), minimising ``1/(2N) Σ (y − ŷ)² +
+    α/(2N) Σ ‖W‖²``.
+
+    Parameters
+    ----------
+    hidden_size : int, default=100
+        Units in the sigmoid hidden layer.
+    output_activation : {"identity", "sigmoid"}, default="identity"
+        ``"sigmoid"`` needs every target in [0, 1].
+    fit_intercept : bool, default=True
+        False gives the seeds' bias-free network.
+    solver : {"gd", "sgd", "adam", "lbfgs"}, default="adam"
+        ``"gd"``: one full-batch step ``w ← w − learning_rate·∂L/∂w`` per epoch;
+        ``"sgd"``: minibatch SGD with ``momentum``; ``"adam"``; ``"lbfgs"``:
+        scipy's L-BFGS-B fed by the manual gradients.
+    learning_rate : float, default=0.001
+        Step size (ignored by lbfgs).
+    batch_size : int or "auto", default="auto"
+        ``min(200, n_samples)``; ignored by gd and lbfgs.
+    max_iter : int, default=200
+        Epochs (lbfgs: iterations).
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) below which an epoch counts
+        as no improvement.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    alpha : float, default=1e-4
+        L2 strength.
+    momentum : float, default=0.9
+        sgd only.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        adam only.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, score it each epoch (R²) and
+        keep the best weights.
+    validation_fraction : float, default=0.1
+    shuffle : bool, default=True
+        Shuffle the samples every epoch (minibatch solvers).
+    random_state : int, RandomState instance or None, default=None
+        Weight initialisation, minibatch order and validation split.
+    warm_start : bool, default=False
+        ``fit`` continues from the current weights.
+    verbose : int, default=0
+        1 prints one line per epoch.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        ``[W1 (n_features, hidden_size), W2 (hidden_size, n_outputs)]``, views of
+        the live parameters.
+    intercepts_ : list of ndarray
+        ``[b1, b2]`` (zeros, read-only, when ``fit_intercept=False``).
+    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
+    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_
+        As in scikit-learn's ``MLPRegressor``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbackprop import TwoLayerSigmoidRegressor
+    >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
+    >>> y = X.ravel() ** 2
+    >>> reg = TwoLayerSigmoidRegressor(hidden_size=8, solver="lbfgs", random_state=0)
+    >>> reg.fit(X, y).predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBackprop._parameter_constraints,
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "output_activation": [StrOptions({"identity", "sigmoid"})],
+        "fit_intercept": ["boolean"],
+    }
+    _multi_output = True
+    _y_numeric = True
+    _stratify_validation = False
+
+    def __init__(
+        self,
+        *,
+        hidden_size=100,
+        output_activation="identity",
+        fit_intercept=True,
+        solver="adam",
+        learning_rate=0.001,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        alpha=1e-4,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.output_activation = output_activation
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _architecture(self, n_features, n_outputs):
+        return Architecture(
+            layer_sizes=(n_features, self.hidden_size, n_outputs),
+            activation="sigmoid",
+            output_activation=self.output_activation,
+            fit_intercept=self.fit_intercept,
+        )
+
+    def _encode_targets(self, y, *, first_call, classes=None):
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if first_call:
+            self._y_ndim = y.ndim
+        elif y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2d.shape[1]} output(s) but this model was fitted with "
+                f"{self.n_outputs_}; refit (warm_start=False) to change them."
+            )
+        if self.output_activation == "sigmoid" and (y2d.min() < 0 or y2d.max() > 1):
+            raise ValueError(
+                "output_activation='sigmoid' predicts values in [0, 1], but y has "
+                f"values in [{y2d.min():g}, {y2d.max():g}]. Rescale the target, e.g. "
+                "TransformedTargetRegressor(regressor=..., transformer=MinMaxScaler()),"
+                " or use output_activation='identity'."
+            )
+        return y2d, y2d.shape[1]
+
+    def _validation_score(self, params, X, y, sample_weight):
+        return float(r2_score(y, predict_output(params, X), sample_weight=sample_weight))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to (X, y); ``warm_start=True`` continues training.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : TwoLayerSigmoidRegressor
+        """
+        with _rollback_on_error(self):
+            return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(BaseBackprop._has_stepping_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : TwoLayerSigmoidRegressor
+        """
+        with _rollback_on_error(self):
+            return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict targets; the shape follows the ``y`` seen in fit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        y_pred = self._raw_output(X)
+        return y_pred.ravel() if self._y_ndim == 1 else y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
