@@ -14,7 +14,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
 from ._optimizers import make_optimizer, minimize_lbfgs
@@ -55,7 +59,10 @@ class BaseBackprop(BaseEstimator):
     _parameter_constraints: dict = {
         "solver": [StrOptions({"gd", "sgd", "adam", "lbfgs"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -273,7 +280,7 @@ class BaseBackprop(BaseEstimator):
         self.n_iter_ = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
         start_time = time.perf_counter()
         with np.errstate(all="ignore"):  # non-finite values are caught just below
-            for epoch in range(max_epochs):
+            for _ in range(max_epochs):
                 order = None
                 if self.shuffle and batch_size < n_samples:
                     order = self._rng.permutation(n_samples)
@@ -310,8 +317,8 @@ class BaseBackprop(BaseEstimator):
                 else:
                     improved = self.loss_ <= self.best_loss_ - self.tol
                     self.best_loss_ = min(self.best_loss_, self.loss_)
-                self._no_improvement_count = 0 if improved else (
-                    self._no_improvement_count + 1
+                self._no_improvement_count = (
+                    0 if improved else (self._no_improvement_count + 1)
                 )
                 self._report_epoch(start_time, early_stopping)
                 if self._no_improvement_count > self.n_iter_no_change:

@@ -155,11 +155,14 @@ random_state, warm_start, verbose
     def _target_weights(self, y):
         if self.class_weight is None:
             return None
-        per_class = compute_class_weight(
-            self.class_weight, classes=np.arange(len(self.classes_)), y=y
-        ) if self.class_weight == "balanced" else compute_class_weight(
-            self.class_weight, classes=self.classes_, y=self.classes_[y]
-        )
+        if self.class_weight == "balanced":
+            indices = np.arange(len(self.classes_))
+            per_class = compute_class_weight("balanced", classes=indices, y=y)
+        else:
+            labels = self.classes_
+            per_class = compute_class_weight(
+                self.class_weight, classes=labels, y=labels[y]
+            )
         return per_class[y]
 
     def _validation_score(self, params, X, y, sample_weight):

@@ -2,7 +2,6 @@
 
 from numbers import Integral
 
-import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -165,7 +164,9 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
         return y2d, y2d.shape[1]
 
     def _validation_score(self, params, X, y, sample_weight):
-        return float(r2_score(y, predict_output(params, X), sample_weight=sample_weight))
+        return float(
+            r2_score(y, predict_output(params, X), sample_weight=sample_weight)
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
