@@ -20,8 +20,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CALLBACK_STATE, CallbackSupportMixin, EpochCallbacks
 from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
 from ._optimizers import make_optimizer, minimize_lbfgs
+from ._training import MinibatchRunner
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -38,8 +40,9 @@ def _rollback_on_error(estimator):
     try:
         yield
     except BaseException:
+        callbacks = {k: v for k, v in vars(estimator).items() if k in CALLBACK_STATE}
         estimator.__dict__.clear()
-        estimator.__dict__.update(saved)
+        estimator.__dict__.update(saved, **callbacks)
         raise
 
 
@@ -53,7 +56,7 @@ def _divergence_error(learning_rate, epoch):
     )
 
 
-class BaseBackprop(BaseEstimator):
+class BaseBackprop(CallbackSupportMixin, BaseEstimator):
     """Training loop and plumbing shared by the two estimators (not public)."""
 
     _parameter_constraints: dict = {
@@ -146,9 +149,11 @@ class BaseBackprop(BaseEstimator):
             X = self._as_model_dtype(X)
         if sp.issparse(X):
             X = X.tocsr()  # minibatches are row slices
-        y, n_outputs = self._encode_targets(y, first_call=reset, classes=classes)
-        sample_weight = self._combined_weights(X, y, sample_weight)
-        return X, y, sample_weight, n_outputs
+        y_encoded, n_outputs = self._encode_targets(
+            y, first_call=reset, classes=classes
+        )
+        w = self._combined_weights(X, y_encoded, sample_weight)
+        return X, y, y_encoded, w, n_outputs
 
     def _combined_weights(self, X, y, sample_weight):
         target_weights = self._target_weights(y)
@@ -206,7 +211,7 @@ class BaseBackprop(BaseEstimator):
 
     def _objective_inputs(self, X, y, sample_weight):
         check_is_fitted(self)
-        X, y, w, _ = self._validate_training_data(X, y, sample_weight, reset=False)
+        X, _, y, w, _ = self._validate_training_data(X, y, sample_weight, reset=False)
         return self._params, X, y, w
 
     # -- training ----------------------------------------------------------------
@@ -220,7 +225,7 @@ class BaseBackprop(BaseEstimator):
                 if name.endswith("_") and not name.startswith("__"):
                     del self.__dict__[name]
             self.__dict__.pop("_params", None)
-        X, y, w, n_outputs = self._validate_training_data(
+        X, y_raw, y, w, n_outputs = self._validate_training_data(
             X, y, sample_weight, reset=first_call, classes=classes
         )
         if first_call:
@@ -242,11 +247,14 @@ class BaseBackprop(BaseEstimator):
             self.loss_curve_ = list(self.loss_curve_)
             if self.best_loss_ is None:  # the previous fit stopped early
                 self.best_loss_ = np.inf
+        max_epochs = 1 if incremental else self.max_iter
+        callbacks = EpochCallbacks(self, max_epochs, X, y_raw, sample_weight)
         if self.solver == "lbfgs":
-            self._fit_lbfgs(params, X, y, w)
+            self._fit_lbfgs(params, X, y, w, callbacks)
         else:
-            self._fit_stochastic(params, X, y, w, incremental=incremental)
+            self._fit_stochastic(params, X, y, w, callbacks, incremental=incremental)
         self._params = params
+        callbacks.end(params)
         return self
 
     def _batch_size(self, n_samples):
@@ -256,7 +264,7 @@ class BaseBackprop(BaseEstimator):
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
 
-    def _fit_stochastic(self, params, X, y, w, *, incremental):
+    def _fit_stochastic(self, params, X, y, w, callbacks, *, incremental):
         if incremental and self._optimizer is not None:
             optimizer = copy.deepcopy(self._optimizer)
         else:
@@ -274,8 +282,7 @@ class BaseBackprop(BaseEstimator):
             self.best_validation_score_ = None
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        total_weight = n_samples if w is None else float(w.sum())
-        grads = Parameters.zeros(params.architecture, params.flat.dtype)
+        runner = MinibatchRunner(params, X, y, w, batch_size, self.alpha)
         max_epochs = 1 if incremental else self.max_iter
         self.n_iter_ = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
         start_time = time.perf_counter()
@@ -284,28 +291,13 @@ class BaseBackprop(BaseEstimator):
                 order = None
                 if self.shuffle and batch_size < n_samples:
                     order = self._rng.permutation(n_samples)
-                accumulated = 0.0
-                for start in range(0, n_samples, batch_size):
-                    rows = slice(start, start + batch_size)
-                    if order is not None:
-                        rows = order[rows]
-                    X_batch, y_batch = X[rows], y[rows]
-                    w_batch = None if w is None else w[rows]
-                    batch_weight = X_batch.shape[0] if w is None else w_batch.sum()
-                    if batch_weight == 0:
-                        continue  # an all-zero-weight batch carries no gradient
-                    loss = loss_and_gradients(
-                        params, X_batch, y_batch, w_batch, self.alpha, grads
-                    )
-                    if not np.isfinite(loss):
-                        raise _divergence_error(self.learning_rate, self.n_iter_ + 1)
-                    accumulated += loss * float(batch_weight)
-                    optimizer.step(params.flat, grads.flat)
-                if not np.isfinite(params.flat).all():
+                callbacks.begin_epoch()
+                loss = runner.run_epoch(optimizer, order)
+                if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
                     raise _divergence_error(self.learning_rate, self.n_iter_ + 1)
                 self.n_iter_ += 1
                 self.t_ += n_samples
-                self.loss_ = accumulated / total_weight
+                self.loss_ = loss
                 self.loss_curve_.append(self.loss_)
                 if early_stopping:
                     score = self._validation_score(params, X_val, y_val, w_val)
@@ -321,9 +313,10 @@ class BaseBackprop(BaseEstimator):
                     0 if improved else (self._no_improvement_count + 1)
                 )
                 self._report_epoch(start_time, early_stopping)
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if not incremental:
-                        break
+                stop_requested = callbacks.end_epoch(params)
+                converged = self._no_improvement_count > self.n_iter_no_change
+                if (converged or stop_requested) and not incremental:
+                    break
             else:
                 if not incremental:
                     warnings.warn(
@@ -349,7 +342,7 @@ class BaseBackprop(BaseEstimator):
             parts += [None, None]
         return parts
 
-    def _fit_lbfgs(self, params, X, y, w):
+    def _fit_lbfgs(self, params, X, y, w, callbacks):
         grads = Parameters.zeros(params.architecture, params.flat.dtype)
         dtype = params.flat.dtype
 
@@ -366,6 +359,10 @@ class BaseBackprop(BaseEstimator):
             self.loss_curve_.append(float(intermediate_result.fun))
             self.loss_ = self.loss_curve_[-1]
             self._report_epoch(start_time, early_stopping=False)
+            callbacks.begin_epoch()
+            iterate = Parameters(params.architecture, intermediate_result.x)
+            if callbacks.end_epoch(iterate.copy(params.flat.dtype)):
+                raise StopIteration  # a callback asked to stop: scipy ends here
 
         with np.errstate(all="ignore"):
             result = minimize_lbfgs(

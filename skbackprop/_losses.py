@@ -46,12 +46,21 @@ def squared_error_and_delta(a, y, w, n, output_activation):
 
     identity: ŷ = a, so ∂L/∂a = ∂L/∂ŷ = (w_i/N)(ŷ − y).
     sigmoid:  ŷ = σ(a), so ∂L/∂a = (w_i/N)(ŷ − y) · ŷ(1 − ŷ)   (seed 000 eqs. 3 and 5).
+    ``a`` is overwritten with the delta.
     """
-    y_hat = sigmoid_inplace(a) if output_activation == "sigmoid" else a
-    loss = squared_error(y, y_hat, w, n)
-    delta = squared_error_gradient(y, y_hat, w, n)
     if output_activation == "sigmoid":
-        delta *= y_hat * (1.0 - y_hat)
+        y_hat = sigmoid_inplace(a)
+        slope = y_hat * (1.0 - y_hat)  # σ'(a) through its output, before a changes
+    residual = np.subtract(a, y, out=a)  # ŷ − y
+    if w is None:
+        flat = residual.reshape(-1)
+        loss = 0.5 * float(np.dot(flat, flat)) / n
+    else:
+        loss = 0.5 * _weighted_sum(np.einsum("ij,ij->i", residual, residual), w) / n
+    delta = residual
+    if output_activation == "sigmoid":
+        delta *= slope
+    delta *= _scale(w, n)
     return loss, delta
 
 
@@ -60,15 +69,17 @@ def cross_entropy_and_delta(a, y, w, n):
 
     For the canonical softmax/cross-entropy pair the Jacobian of the softmax
     cancels the 1/ŷ_l of −log ŷ_l (seed 003): ∂L/∂a = (w_i/N)(ŷ − e(l)), where e(l)
-    is the one-hot vector of the true class.
+    is the one-hot vector of the true class. ``a`` is overwritten with the delta.
     """
+    rows = np.arange(len(y))
     a -= a.max(axis=1, keepdims=True)  # softmax is shift-invariant; exp stays ≤ 1
-    proba = np.exp(a)
+    picked = a[rows, y]
+    proba = np.exp(a, out=a)
     norm = proba.sum(axis=1)
-    picked = a[np.arange(len(y)), y] - np.log(norm)  # log ŷ_l, never log(0)
+    picked -= np.log(norm)  # log ŷ_l = a_l − log Σ exp(a), never log(0)
     loss = -_weighted_sum(picked, w) / n
     proba /= norm[:, np.newaxis]
-    proba[np.arange(len(y)), y] -= 1.0
+    proba[rows, y] -= 1.0
     proba *= _scale(w, n)
     return loss, proba
 

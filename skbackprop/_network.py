@@ -25,6 +25,7 @@ it, so an optimizer updates one array and L-BFGS needs no packing.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS
 from ._losses import loss_and_output_delta
@@ -52,8 +53,9 @@ class Architecture:
 class Parameters:
     """One flat buffer holding every W_k and b_k, with per-layer views.
 
-    Layout: W_1 (row-major), b_1, W_2, b_2, … . Without intercepts the b_k are
-    read-only zero arrays outside the buffer.
+    Layout: W_1, …, W_L (each row-major), then b_1, …, b_L, so the weights — the
+    only parameters the L2 term touches — form one contiguous block ``weights``.
+    Without intercepts the b_k are read-only zero arrays outside the buffer.
     """
 
     def __init__(self, architecture, flat):
@@ -65,6 +67,8 @@ class Parameters:
             stop = start + fan_in * fan_out
             self.coefs.append(flat[start:stop].reshape(fan_in, fan_out))
             start = stop
+        self.weights = flat[:start]
+        for _, fan_out in architecture.shapes:
             if architecture.fit_intercept:
                 self.intercepts.append(flat[start : start + fan_out])
                 start += fan_out
@@ -104,56 +108,103 @@ def glorot_uniform(architecture, random_state, dtype):
     return params
 
 
-def forward(params, X):
+class Workspace:
+    """Buffers one training run reuses from batch to batch (never shared between
+    threads: prediction allocates its own).
+
+    ``a[k]`` holds layer k's pre-activation and then, in place, its output h_k;
+    ``delta[k]`` and ``scratch[k]`` the backward pass's δ_k and g'(a_k). Each is
+    sized for the largest batch; a smaller batch uses the leading rows.
+    """
+
+    def __init__(self, architecture, max_rows, dtype):
+        widths = architecture.layer_sizes[1:]
+        self.a = [np.empty((max_rows, width), dtype) for width in widths]
+        self.delta = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
+        self.scratch = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
+        self.ones = np.ones(max_rows, dtype)  # 1ᵀ δ as a matrix product
+
+
+def _matmul_into(A, B, out):
+    """out = A @ B, written straight into ``out`` (sparse A cannot take out=)."""
+    if sp.issparse(A):
+        out[...] = A @ B
+    else:
+        np.matmul(A, B, out=out)
+    return out
+
+
+def forward(params, X, workspace=None):
     """Return [h_0 = X, h_1, …, h_{L−1}, a_L]: the hidden outputs and the last
     pre-activation (the output activation is applied by the loss or by predict)."""
     activate, _ = ACTIVATIONS[params.architecture.activation]
+    n = X.shape[0]
     layers = [X]
     last = len(params.coefs) - 1
     for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
-        a = layers[-1] @ W  # (n_samples, fan_out)
+        if workspace is None:
+            a = layers[-1] @ W  # (n_samples, fan_out)
+        else:
+            a = _matmul_into(layers[-1], W, workspace.a[k][:n])
         if params.architecture.fit_intercept:
             a += b
         layers.append(a if k == last else activate(a))
     return layers
 
 
-def backward(params, layers, delta, grads, alpha, n):
+def backward(params, layers, delta, grads, alpha, n, workspace=None):
     """Fill ``grads`` with ∇_{W_k} L and ∇_{b_k} L from the output delta δ_L."""
     _, activation_backward = ACTIVATIONS[params.architecture.activation]
+    m = delta.shape[0]
+    ones = np.ones(m, delta.dtype) if workspace is None else workspace.ones[:m]
     for k in range(len(params.coefs) - 1, -1, -1):
         h_prev = layers[k]
-        grads.coefs[k][...] = h_prev.T @ delta  # ∇_{W_k} L = h_{k−1}ᵀ δ_k
-        if alpha:
-            grads.coefs[k] += (alpha / n) * params.coefs[k]
+        _matmul_into(h_prev.T, delta, grads.coefs[k])  # ∇_{W_k} L = h_{k−1}ᵀ δ_k
         if params.architecture.fit_intercept:
-            grads.intercepts[k][...] = delta.sum(axis=0)  # ∇_{b_k} L = 1ᵀ δ_k
+            # ∇_{b_k} L = 1ᵀ δ_k: a matrix–vector product beats delta.sum(axis=0)
+            np.matmul(ones, delta, out=grads.intercepts[k])
         if k > 0:
             # δ_{k−1} = (δ_k W_kᵀ) ⊙ g'(a_{k−1}); δ_0 (the input's) is never needed.
-            delta = activation_backward(delta @ params.coefs[k].T, h_prev)
+            if workspace is None:
+                delta = activation_backward(delta @ params.coefs[k].T, h_prev)
+            else:
+                delta_prev = workspace.delta[k - 1][:m]
+                np.matmul(delta, params.coefs[k].T, out=delta_prev)
+                delta = activation_backward(
+                    delta_prev, h_prev, workspace.scratch[k - 1][:m]
+                )
+    if alpha:
+        # + (α/N) W_k for every k at once: the weights are one contiguous block
+        grads.weights += np.multiply(params.weights, alpha / n, out=_l2_scratch(grads))
     return grads
+
+
+def _l2_scratch(grads):
+    """A buffer the size of the weights, kept beside the gradient it serves."""
+    if getattr(grads, "_scratch", None) is None:
+        grads._scratch = np.empty_like(grads.weights)
+    return grads._scratch
 
 
 def l2_penalty(params, alpha, n):
     """(α / 2N) Σ_k ‖W_k‖², the weights only, not the biases."""
     if not alpha:
         return 0.0
-    squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in params.coefs)
-    return 0.5 * alpha * squares / n
+    return 0.5 * alpha * float(np.dot(params.weights, params.weights)) / n
 
 
-def loss_and_gradients(params, X, y, sample_weight, alpha, grads):
+def loss_and_gradients(params, X, y, sample_weight, alpha, grads, workspace=None):
     """L(θ) and ∇_θ L for one batch; ``grads`` (a ``Parameters``) is filled in place.
 
     ``y`` holds regression targets (n_samples, n_outputs) or, for a softmax output,
     integer class indices (n_samples,). With weights w, N = Σ w (SPEC §1).
     """
     n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-    layers = forward(params, X)
+    layers = forward(params, X, workspace)
     loss, delta = loss_and_output_delta(
         params.architecture.output_activation, layers[-1], y, sample_weight, n
     )
-    backward(params, layers, delta, grads, alpha, n)
+    backward(params, layers, delta, grads, alpha, n, workspace)
     return loss + l2_penalty(params, alpha, n)
 
 

@@ -6,21 +6,41 @@ Scalars stay Python floats so float32 buffers are never upcast.
 ``lbfgs`` hands the whole problem to scipy's L-BFGS-B.
 """
 
+import math
+
 import numpy as np
 import scipy.optimize
 
 
-class GradientDescent:
+class _Stepper:
+    """Shared by the stepping optimizers: one reused scratch buffer per optimizer,
+    so a step allocates nothing; it is workspace, not state, and is not pickled."""
+
+    _scratch = None
+
+    def _scratch_like(self, theta):
+        if self._scratch is None or self._scratch.shape != theta.shape:
+            self._scratch = np.empty_like(theta)
+        return self._scratch
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_scratch", None)
+        return state
+
+
+class GradientDescent(_Stepper):
     """The seeds' update θ ← θ − α ∂L/∂θ (seed 002)."""
 
     def __init__(self, learning_rate):
         self.learning_rate = float(learning_rate)
 
     def step(self, theta, grad):
-        theta -= self.learning_rate * grad
+        s = np.multiply(grad, self.learning_rate, out=self._scratch_like(theta))
+        theta -= s
 
 
-class MomentumSGD:
+class MomentumSGD(_Stepper):
     """v ← μ v − α g,  θ ← θ + v (heavy-ball momentum)."""
 
     def __init__(self, learning_rate, momentum):
@@ -32,11 +52,13 @@ class MomentumSGD:
         if self.velocity is None:
             self.velocity = np.zeros_like(theta)
         self.velocity *= self.momentum
-        self.velocity -= self.learning_rate * grad
+        self.velocity -= np.multiply(
+            grad, self.learning_rate, out=self._scratch_like(theta)
+        )
         theta += self.velocity
 
 
-class Adam:
+class Adam(_Stepper):
     """Adam (Kingma & Ba, 2014), with the bias correction folded into the step:
 
     m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²,
@@ -48,37 +70,29 @@ class Adam:
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon = float(epsilon)
         self.t = 0
-        self.m = self.v = self._scratch = None
+        self.m = self.v = None
 
     def step(self, theta, grad):
         if self.m is None:
             self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
-        if self._scratch is None:
-            self._scratch = np.empty_like(theta)
-        s = self._scratch  # one reused buffer: no temporaries per step
+        s = self._scratch_like(theta)
         self.t += 1
         self.m *= self.beta_1
-        np.multiply(grad, 1.0 - self.beta_1, out=s)
-        self.m += s
+        self.m += np.multiply(grad, 1.0 - self.beta_1, out=s)
         self.v *= self.beta_2
         np.multiply(grad, grad, out=s)
         s *= 1.0 - self.beta_2
         self.v += s
         lr_t = (
             self.learning_rate
-            * np.sqrt(1.0 - self.beta_2**self.t)
+            * math.sqrt(1.0 - self.beta_2**self.t)
             / (1.0 - self.beta_1**self.t)
         )
         np.sqrt(self.v, out=s)
         s += self.epsilon
         np.divide(self.m, s, out=s)
-        s *= float(lr_t)
+        s *= lr_t
         theta -= s
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_scratch"] = None  # a workspace, not state
-        return state
 
 
 def make_optimizer(estimator):
