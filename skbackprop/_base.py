@@ -1,17 +1,14 @@
-"""What both estimators share: validation, the training loop, early stopping,
-``partial_fit``, sample weights, and the all-or-nothing guarantee of ``fit``."""
+"""What both estimators share: input validation, sample weights, the fitted
+parameters as views, the public gradient window, and the all-or-nothing guarantee
+of ``fit`` and ``partial_fit``. The epoch loops themselves are in ``_training``."""
 
 import copy
-import time
-import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -22,8 +19,7 @@ from sklearn.utils.validation import (
 
 from ._callbacks import CALLBACK_STATE, CallbackSupportMixin, EpochCallbacks
 from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
-from ._optimizers import make_optimizer, minimize_lbfgs
-from ._training import MinibatchRunner
+from ._training import TrainingLoopMixin
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -46,17 +42,7 @@ def _rollback_on_error(estimator):
         raise
 
 
-def _divergence_error(learning_rate, epoch):
-    return ValueError(
-        f"Training diverged at epoch {epoch}: the loss or the weights became "
-        f"non-finite (NaN or inf). The learning rate (learning_rate={learning_rate})"
-        " is too large for this data: lower it (e.g. tenfold), scale the inputs "
-        "(e.g. with StandardScaler), or use solver='adam' or solver='lbfgs'. "
-        "The estimator was left as it was before this call."
-    )
-
-
-class BaseBackprop(CallbackSupportMixin, BaseEstimator):
+class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
     """Training loop and plumbing shared by the two estimators (not public)."""
 
     _parameter_constraints: dict = {
@@ -152,6 +138,8 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         y_encoded, n_outputs = self._encode_targets(
             y, first_call=reset, classes=classes
         )
+        if y_encoded.dtype.kind == "f":
+            y_encoded = y_encoded.astype(X.dtype, copy=False)  # no float32 upcast
         w = self._combined_weights(X, y_encoded, sample_weight)
         return X, y, y_encoded, w, n_outputs
 
@@ -256,140 +244,3 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         self._params = params
         callbacks.end(params)
         return self
-
-    def _batch_size(self, n_samples):
-        if self.solver == "gd":
-            return n_samples
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        return min(self.batch_size, n_samples)
-
-    def _fit_stochastic(self, params, X, y, w, callbacks, *, incremental):
-        if incremental and self._optimizer is not None:
-            optimizer = copy.deepcopy(self._optimizer)
-        else:
-            optimizer = make_optimizer(self)
-            self._no_improvement_count = 0
-        early_stopping = self.early_stopping and not incremental
-        if early_stopping:
-            X, X_val, y, y_val, w, w_val = self._split_validation(X, y, w)
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-            best_flat = params.flat.copy()
-        elif not incremental:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-        n_samples = X.shape[0]
-        batch_size = self._batch_size(n_samples)
-        runner = MinibatchRunner(params, X, y, w, batch_size, self.alpha)
-        max_epochs = 1 if incremental else self.max_iter
-        self.n_iter_ = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
-        start_time = time.perf_counter()
-        with np.errstate(all="ignore"):  # non-finite values are caught just below
-            for _ in range(max_epochs):
-                order = None
-                if self.shuffle and batch_size < n_samples:
-                    order = self._rng.permutation(n_samples)
-                callbacks.begin_epoch()
-                loss = runner.run_epoch(optimizer, order)
-                if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
-                    raise _divergence_error(self.learning_rate, self.n_iter_ + 1)
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_ = loss
-                self.loss_curve_.append(self.loss_)
-                if early_stopping:
-                    score = self._validation_score(params, X_val, y_val, w_val)
-                    self.validation_scores_.append(score)
-                    improved = score >= self.best_validation_score_ + self.tol
-                    if score > self.best_validation_score_:
-                        self.best_validation_score_ = score
-                        best_flat = params.flat.copy()
-                else:
-                    improved = self.loss_ <= self.best_loss_ - self.tol
-                    self.best_loss_ = min(self.best_loss_, self.loss_)
-                self._no_improvement_count = (
-                    0 if improved else (self._no_improvement_count + 1)
-                )
-                self._report_epoch(start_time, early_stopping)
-                stop_requested = callbacks.end_epoch(params)
-                converged = self._no_improvement_count > self.n_iter_no_change
-                if (converged or stop_requested) and not incremental:
-                    break
-            else:
-                if not incremental:
-                    warnings.warn(
-                        f"{self.solver} solver: maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=5,
-                    )
-        if early_stopping:
-            params.flat[...] = best_flat  # keep the weights of the best score
-        self._optimizer = optimizer
-
-    def _split_validation(self, X, y, w):
-        stratify = y if self._stratify_validation else None
-        arrays = (X, y) if w is None else (X, y, w)
-        parts = train_test_split(
-            *arrays,
-            test_size=self.validation_fraction,
-            random_state=self._rng,
-            stratify=stratify,
-        )
-        if w is None:
-            parts += [None, None]
-        return parts
-
-    def _fit_lbfgs(self, params, X, y, w, callbacks):
-        grads = Parameters.zeros(params.architecture, params.flat.dtype)
-        dtype = params.flat.dtype
-
-        def objective(theta):
-            params.flat[...] = theta.astype(dtype, copy=False)
-            loss = loss_and_gradients(params, X, y, w, self.alpha, grads)
-            return loss, grads.flat.astype(np.float64)
-
-        start_time = time.perf_counter()
-        self.n_iter_ = 0
-
-        def record(intermediate_result):
-            self.n_iter_ += 1
-            self.loss_curve_.append(float(intermediate_result.fun))
-            self.loss_ = self.loss_curve_[-1]
-            self._report_epoch(start_time, early_stopping=False)
-            callbacks.begin_epoch()
-            iterate = Parameters(params.architecture, intermediate_result.x)
-            if callbacks.end_epoch(iterate.copy(params.flat.dtype)):
-                raise StopIteration  # a callback asked to stop: scipy ends here
-
-        with np.errstate(all="ignore"):
-            result = minimize_lbfgs(
-                objective, params.flat, self.max_iter, self.tol, callback=record
-            )
-        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
-            raise _divergence_error(self.learning_rate, self.n_iter_)
-        params.flat[...] = result.x
-        self.n_iter_ = int(result.nit)
-        self.t_ += X.shape[0] * self.n_iter_
-        self.loss_ = float(result.fun)
-        self.best_loss_ = min(self.best_loss_, self.loss_)
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
-        if result.status == 1:
-            warnings.warn(
-                f"lbfgs solver: maximum iterations ({self.max_iter}) reached and the "
-                f"optimization hasn't converged yet ({result.message}).",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-
-    def _report_epoch(self, start_time, early_stopping):
-        if not self.verbose:
-            return
-        line = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
-        if early_stopping:
-            line += f", validation score = {self.validation_scores_[-1]:.8f}"
-        line += f", elapsed = {time.perf_counter() - start_time:.2f}s"
-        print(line)
