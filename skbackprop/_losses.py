@@ -71,16 +71,18 @@ def cross_entropy_and_delta(a, y, w, n):
     cancels the 1/ŷ_l of −log ŷ_l (seed 003): ∂L/∂a = (w_i/N)(ŷ − e(l)), where e(l)
     is the one-hot vector of the true class. ``a`` is overwritten with the delta.
     """
-    rows = np.arange(len(y))
+    n_rows, n_classes = a.shape
+    true_class = np.arange(0, n_rows * n_classes, n_classes) + y  # a.flat index of a_l
     a -= a.max(axis=1, keepdims=True)  # softmax is shift-invariant; exp stays ≤ 1
-    picked = a[rows, y]
+    flat = a.reshape(-1)
+    picked = flat[true_class]
     proba = np.exp(a, out=a)
     norm = proba.sum(axis=1)
     picked -= np.log(norm)  # log ŷ_l = a_l − log Σ exp(a), never log(0)
     loss = -_weighted_sum(picked, w) / n
-    proba /= norm[:, np.newaxis]
-    proba[rows, y] -= 1.0
-    proba *= _scale(w, n)
+    scale = np.full(n_rows, 1.0 / n, a.dtype) if w is None else w / n  # w_i / N
+    proba *= (scale / norm)[:, np.newaxis]  # normalise and weigh in one pass
+    flat[true_class] -= scale  # − (w_i/N) e(l)
     return loss, proba
 
 
