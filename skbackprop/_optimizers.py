@@ -6,6 +6,7 @@ Scalars stay Python floats so float32 buffers are never upcast.
 ``lbfgs`` hands the whole problem to scipy's L-BFGS-B.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -17,6 +18,12 @@ class _Stepper:
     so a step allocates nothing; it is workspace, not state, and is not pickled."""
 
     _scratch = None
+    _state = ()  # the attributes that carry over from one partial_fit to the next
+
+    def load_state(self, previous):
+        """Continue from ``previous``'s state (copied, never shared)."""
+        for name in self._state:
+            setattr(self, name, copy.deepcopy(getattr(previous, name)))
 
     def _scratch_like(self, theta):
         if self._scratch is None or self._scratch.shape != theta.shape:
@@ -43,6 +50,8 @@ class GradientDescent(_Stepper):
 class MomentumSGD(_Stepper):
     """v ← μ v − α g,  θ ← θ + v (heavy-ball momentum)."""
 
+    _state = ("velocity",)
+
     def __init__(self, learning_rate, momentum):
         self.learning_rate = float(learning_rate)
         self.momentum = float(momentum)
@@ -64,6 +73,8 @@ class Adam(_Stepper):
     m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²,
     θ ← θ − α_t m / (√v + ε),   α_t = α √(1 − β₂ᵗ) / (1 − β₁ᵗ).
     """
+
+    _state = ("t", "m", "v")
 
     def __init__(self, learning_rate, beta_1, beta_2, epsilon):
         self.learning_rate = float(learning_rate)
@@ -95,18 +106,23 @@ class Adam(_Stepper):
         theta -= s
 
 
-def make_optimizer(estimator):
-    """The stepping optimizer an estimator's parameters ask for (not lbfgs)."""
+def make_optimizer(estimator, previous=None):
+    """The stepping optimizer the estimator's current parameters ask for (not
+    lbfgs), continuing ``previous``'s state when it is of the same kind."""
     if estimator.solver == "gd":
-        return GradientDescent(estimator.learning_rate)
-    if estimator.solver == "sgd":
-        return MomentumSGD(estimator.learning_rate, estimator.momentum)
-    return Adam(
-        estimator.learning_rate,
-        estimator.beta_1,
-        estimator.beta_2,
-        estimator.epsilon,
-    )
+        optimizer = GradientDescent(estimator.learning_rate)
+    elif estimator.solver == "sgd":
+        optimizer = MomentumSGD(estimator.learning_rate, estimator.momentum)
+    else:
+        optimizer = Adam(
+            estimator.learning_rate,
+            estimator.beta_1,
+            estimator.beta_2,
+            estimator.epsilon,
+        )
+    if type(previous) is type(optimizer):
+        optimizer.load_state(previous)
+    return optimizer
 
 
 def minimize_lbfgs(loss_and_gradient, theta0, max_iter, tol, callback, max_fun=15000):

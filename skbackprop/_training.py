@@ -1,6 +1,5 @@
 """The training loops: epochs of minibatch steps, early stopping, and L-BFGS."""
 
-import copy
 import time
 import warnings
 
@@ -100,10 +99,10 @@ class TrainingLoopMixin:
         return min(self.batch_size, n_samples)
 
     def _fit_stochastic(self, params, X, y, w, callbacks, *, incremental):
-        if incremental and self._optimizer is not None:
-            optimizer = copy.deepcopy(self._optimizer)
-        else:
-            optimizer = make_optimizer(self)
+        # partial_fit continues the optimizer's state under the current
+        # hyper-parameters; fit (warm or not) starts a fresh optimizer.
+        optimizer = make_optimizer(self, self._optimizer if incremental else None)
+        if not incremental:
             self._no_improvement_count = 0
         early_stopping = self.early_stopping and not incremental
         if early_stopping:

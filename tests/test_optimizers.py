@@ -329,3 +329,25 @@ def test_lbfgs_beats_a_few_gd_steps_and_ends_at_a_small_gradient(kind):
 def flat_norm(grads):
     """‖(coef_grads, intercept_grads)‖ as one vector."""
     return math.sqrt(sum((g**2).sum() for group in grads for g in group))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_partial_fit_uses_a_learning_rate_changed_between_calls():
+    rng = np.random.RandomState(3)
+    X, y = rng.randn(30, 4), rng.randn(30)
+    reg = TwoLayerSigmoidRegressor(hidden_size=5, solver="sgd", momentum=0.5)
+    reg.set_params(learning_rate=0.1, random_state=0).partial_fit(X, y)
+    velocity = reg._optimizer.velocity.copy()
+    reg.set_params(learning_rate=0.3)
+    _, coef_grads, intercept_grads = reg.loss_and_gradients(X, y)
+    before = [w.copy() for w in reg.coefs_]
+    reg.partial_fit(X, y)
+    # v ← μ v − lr g with the new lr and the carried-over velocity
+    n_weights = sum(w.size for w in before)
+    expected_velocity = 0.5 * velocity[:n_weights] - 0.3 * np.concatenate(
+        [g.ravel() for g in coef_grads]
+    )
+    moved = np.concatenate(
+        [(w - b).ravel() for w, b in zip(reg.coefs_, before, strict=True)]
+    )
+    assert_allclose(moved, expected_velocity, rtol=1e-10, atol=1e-14)
