@@ -1,0 +1,149 @@
+"""Smoke tests of the side-by-side benchmark harness (``python -m skbackprop bench``).
+
+They run the harness on tiny data (``--quick``) and check what it reports, never how
+fast anything ran.
+"""
+
+import io
+import json
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_less, assert_equal
+
+from skbackprop._bench import (
+    DTYPES,
+    WORKLOADS,
+    estimator_pair,
+    gemm_flops,
+    main,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """Every workload in both dtypes, two quick repeats: (results, printed text)."""
+    path = tmp_path_factory.mktemp("bench") / "results.json"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = main(["--quick", "--repeats", "2", "--json", str(path)])
+    assert_equal(status, 0)
+    return json.loads(path.read_text())["results"], out.getvalue()
+
+
+def test_quick_bench_covers_every_workload_in_both_dtypes(quick_run):
+    results, _ = quick_run
+    assert_equal(
+        sorted((r["workload"], r["dtype"]) for r in results),
+        sorted((w, d) for w in WORKLOADS for d in DTYPES),
+    )
+
+
+def test_both_libraries_train_for_exactly_the_requested_epochs(quick_run):
+    results, _ = quick_run
+    for r in results:
+        assert_equal(r["n_iter_ours"], r["epochs"])
+        assert_equal(r["n_iter_sklearn"], r["epochs"])
+        for lib in ("ours", "sklearn"):
+            assert_equal(r["runs"][lib]["n_iter"], [r["epochs"]] * r["repeats"])
+
+
+def test_reported_ratio_and_gflops_follow_from_the_median_times(quick_run):
+    results, _ = quick_run
+    for r in results:
+        for lib in ("ours", "sklearn"):
+            assert_allclose(r[f"time_{lib}"], np.median(r["runs"][lib]["time"]))
+        assert_allclose(r["time_floor"], np.median(r["floor_runs"]))
+        assert_allclose(r["ratio"], r["time_ours"] / r["time_sklearn"])
+        assert_allclose(r["ours_over_floor"], r["time_ours"] / r["time_floor"])
+        assert_allclose(r["gflops_ours"] * r["time_ours"], r["gflop"])
+        assert_allclose(r["gflops_floor"] * r["time_floor"], r["gflop"])
+
+
+def test_both_libraries_draw_the_same_initial_weights(quick_run):
+    results, _ = quick_run
+    for r in results:
+        assert r["init_identical"], (r["workload"], r["dtype"], r["init_max_abs_diff"])
+
+
+def test_same_minibatch_order_gives_the_same_losses_up_to_rounding(quick_run):
+    # Fed scikit-learn's minibatch order, our loss curve must be scikit-learn's to
+    # rounding: the same initialisation, gradients and optimizer steps.
+    results, _ = quick_run
+    for r in results:
+        tol = 1e-10 if r["dtype"] == "float64" else 1e-4
+        assert_array_less(r["same_path_rel_diff"], tol, err_msg=r["workload"])
+
+
+def test_peak_memory_is_measured_for_the_large_workloads_only(quick_run):
+    results, _ = quick_run
+    for r in results:
+        large = WORKLOADS[r["workload"]].large
+        for lib in ("ours", "sklearn"):
+            peak = r[f"peak_mib_{lib}"]
+            assert (peak is not None and peak > 0) if large else peak is None
+
+
+def test_printed_tables_have_one_row_per_workload_and_dtype(quick_run):
+    results, out = quick_run
+    lines = out.splitlines()
+    for first_column in ("ratio", "loss ours"):
+        header = next(i for i, ln in enumerate(lines) if first_column in ln.split("  "))
+        rows = lines[header + 1 : header + 1 + len(results)]
+        assert_equal(
+            [ln.split()[:2] for ln in rows],
+            [[r["workload"], r["dtype"]] for r in results],
+        )
+
+
+def test_markdown_output_is_two_tables_with_separator_rows(capsys):
+    argv = "--quick --repeats 1 --workloads diabetes-gd --dtypes float32 --markdown"
+    status = main(argv.split())
+    assert_equal(status, 0)
+    lines = capsys.readouterr().out.splitlines()
+    headers = [i for i, ln in enumerate(lines) if ln.startswith("| workload |")]
+    assert_equal(len(headers), 2)
+    for i in headers:
+        assert lines[i + 1].startswith("|---|---|--:|")
+        assert lines[i + 2].startswith("| diabetes-gd | float32 |")
+        assert_equal(lines[i + 2].count("|"), lines[i].count("|"))
+
+
+def test_gemm_flops_counts_forward_weight_gradient_and_hidden_delta_products():
+    # layers 3 → 4 → 2: forward 2·(12 + 8), ∇W 2·(12 + 8), δ_1 = δ_2 W_2ᵀ 2·8
+    assert_equal(gemm_flops((3, 4, 2), n_samples=5, epochs=2), (40 + 40 + 16) * 10)
+
+
+def test_gd_is_paired_with_full_batch_constant_rate_sgd_without_momentum():
+    pair = estimator_pair(
+        WORKLOADS["diabetes-gd"], n_train=331, epochs=7, random_state=3
+    )
+    ours, theirs = pair["ours"].get_params(), pair["sklearn"].get_params()
+    assert_equal(ours["solver"], "gd")
+    expected = {
+        "solver": "sgd",
+        "batch_size": 331,
+        "momentum": 0.0,
+        "nesterovs_momentum": False,
+        "learning_rate": "constant",
+        "learning_rate_init": ours["learning_rate"],
+        "activation": "logistic",
+        "hidden_layer_sizes": (ours["hidden_size"],),
+        "max_iter": 7,
+        "tol": 0.0,
+        "n_iter_no_change": 7,
+        "early_stopping": False,
+        "shuffle": True,
+        "alpha": ours["alpha"],
+        "random_state": 3,
+    }
+    assert_equal({k: theirs[k] for k in expected}, expected)
+
+
+def test_unknown_workload_name_is_rejected():
+    with pytest.raises(SystemExit) as exc:
+        main(["--workloads", "mnist"])
+    assert_equal(exc.value.code, 2)
