@@ -33,12 +33,17 @@ def _rollback_on_error(estimator):
     complete undo.
     """
     saved = dict(estimator.__dict__)
+    # A RandomState instance given as random_state is shared, not copied: keep a
+    # copy of the model's stream, which a failed call may have advanced.
+    saved_rng = copy.deepcopy(saved.get("_rng"))
     try:
         yield
     except BaseException:
         callbacks = {k: v for k, v in vars(estimator).items() if k in CALLBACK_STATE}
         estimator.__dict__.clear()
         estimator.__dict__.update(saved, **callbacks)
+        if saved_rng is not None:
+            estimator._rng = saved_rng
         raise
 
 

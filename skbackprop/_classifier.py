@@ -4,7 +4,11 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -117,9 +121,10 @@ random_state, warm_start, verbose
         hidden = self.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
         if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
+            raise InvalidParameterError(
+                "The 'hidden_layer_sizes' parameter of SoftmaxMLPClassifier must be "
+                "an int in the range [1, inf) or an array-like of such ints. Got "
+                f"{self.hidden_layer_sizes!r} instead."
             )
         return Architecture(
             layer_sizes=(n_features, *(int(h) for h in hidden), n_outputs),
@@ -163,6 +168,11 @@ random_state, warm_start, verbose
             per_class = compute_class_weight(
                 self.class_weight, classes=labels, y=labels[y]
             )
+            if np.any(per_class < 0):
+                raise ValueError(
+                    f"class_weight must not be negative, got {self.class_weight!r}; "
+                    "give a class weight 0 to ignore that class."
+                )
         return per_class[y]
 
     def _validation_score(self, params, X, y, sample_weight):

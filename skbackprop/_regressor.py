@@ -2,6 +2,7 @@
 
 from numbers import Integral
 
+import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -154,13 +155,18 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
                 f"y has {y2d.shape[1]} output(s) but this model was fitted with "
                 f"{self.n_outputs_}; refit (warm_start=False) to change them."
             )
-        if self.output_activation == "sigmoid" and (y2d.min() < 0 or y2d.max() > 1):
-            raise ValueError(
-                "output_activation='sigmoid' predicts values in [0, 1], but y has "
-                f"values in [{y2d.min():g}, {y2d.max():g}]. Rescale the target, e.g. "
-                "TransformedTargetRegressor(regressor=..., transformer=MinMaxScaler()),"
-                " or use output_activation='identity'."
-            )
+        if self.output_activation == "sigmoid":
+            # MinMaxScaler, the suggested remedy, can overshoot 1 by an ulp or two.
+            slack = 4 * np.finfo(y2d.dtype).eps
+            low, high = y2d.min(), y2d.max()
+            if low < -slack or high > 1 + slack:
+                raise ValueError(
+                    "output_activation='sigmoid' predicts values in [0, 1], but y has "
+                    f"values in [{low:.17g}, {high:.17g}]. Rescale the target, e.g. "
+                    "TransformedTargetRegressor(regressor=..., "
+                    "transformer=MinMaxScaler()), or use output_activation='identity'."
+                )
+            y2d = np.clip(y2d, 0.0, 1.0)
         return y2d, y2d.shape[1]
 
     def _validation_score(self, params, X, y, sample_weight):

@@ -8,7 +8,14 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._network import Parameters, Workspace, loss_and_gradients
+from ._losses import loss_and_output_delta
+from ._network import (
+    Parameters,
+    Workspace,
+    forward,
+    l2_penalty,
+    loss_and_gradients,
+)
 from ._optimizers import make_optimizer, minimize_lbfgs
 
 
@@ -30,6 +37,7 @@ class MinibatchRunner:
             self._X_batch = np.empty((batch_size, X.shape[1]), X.dtype)
         self._y_batch = np.empty((batch_size, *y.shape[1:]), y.dtype)
         self._w_batch = None if sample_weight is None else np.empty(batch_size, dtype)
+        self._last_batch = None  # (X, y, w) of the batch of the latest step
 
     def _gather(self, rows):
         """(X, y, w) of the batch; shuffled rows are copied into the reused buffers."""
@@ -74,8 +82,21 @@ class MinibatchRunner:
                 return float("nan")
             accumulated += loss * float(batch_weight)
             optimizer.step(self.params.flat, self.grads.flat)
+            self._last_batch = (X_batch, y_batch, w_batch)
         total_weight = n_samples if self.w is None else float(self.w.sum())
         return accumulated / total_weight
+
+    def last_step_is_finite(self):
+        """Whether the loss of the last batch, at the weights its step left, is
+        finite: an epoch's loss is measured before its last step. A forward
+        pass only, once per training call."""
+        X_batch, y_batch, w_batch = self._last_batch
+        n = X_batch.shape[0] if w_batch is None else float(w_batch.sum())
+        a_L = forward(self.params, X_batch, self.workspace)[-1]
+        loss, _ = loss_and_output_delta(
+            self.params.architecture.output_activation, a_L, y_batch, w_batch, n
+        )
+        return bool(np.isfinite(loss + l2_penalty(self.params, self.alpha, n)))
 
 
 def _divergence_error(learning_rate, epoch):
@@ -159,6 +180,8 @@ class TrainingLoopMixin:
                         ConvergenceWarning,
                         stacklevel=5,
                     )
+            if not runner.last_step_is_finite():
+                raise _divergence_error(self.learning_rate, self.n_iter_)
         if early_stopping:
             params.flat[...] = best_flat  # keep the weights of the best score
         self._optimizer = optimizer
@@ -174,6 +197,13 @@ class TrainingLoopMixin:
         )
         if w is None:
             parts += [None, None]
+        elif not (parts[4].sum() > 0 and parts[5].sum() > 0):
+            raise ValueError(
+                "With early_stopping=True both the training part and the held-out "
+                f"validation part (validation_fraction={self.validation_fraction}) "
+                "need samples of positive weight: give more samples a positive "
+                "sample_weight, or set early_stopping=False."
+            )
         return parts
 
     def _fit_lbfgs(self, params, X, y, w, callbacks):
