@@ -169,7 +169,12 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
                 delta = activation_backward(delta @ params.coefs[k].T, h_prev)
             else:
                 delta_prev = workspace.delta[k - 1][:m]
-                np.matmul(delta, params.coefs[k].T, out=delta_prev)
+                if delta.shape[1] == 1:
+                    # one output unit: δ W_kᵀ is an outer product, which
+                    # broadcasting computes faster than a K = 1 matrix product
+                    np.multiply(delta, params.coefs[k].T, out=delta_prev)
+                else:
+                    np.matmul(delta, params.coefs[k].T, out=delta_prev)
                 delta = activation_backward(
                     delta_prev, h_prev, workspace.scratch[k - 1][:m]
                 )
