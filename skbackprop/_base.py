@@ -100,12 +100,22 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
     @property
     def coefs_(self):
         """Weight matrices W_k, shape (fan_in, fan_out): views of the live buffer."""
-        return self._fitted_params().coefs
+        return list(self._fitted_params().coefs)
 
     @property
     def intercepts_(self):
         """Bias vectors b_k, shape (fan_out,): views of the live buffer."""
-        return self._fitted_params().intercepts
+        return list(self._fitted_params().intercepts)
+
+    def _check_same_architecture(self):
+        fitted = self._params.architecture
+        wanted = self._architecture(self.n_features_in_, self.n_outputs_)
+        if wanted != fitted:
+            raise ValueError(
+                f"The parameters ask for the network {wanted}, but this model was "
+                f"fitted as {fitted}. warm_start and partial_fit continue the fitted "
+                "network: refit with warm_start=False to change its architecture."
+            )
 
     def _fitted_params(self):
         try:
@@ -218,6 +228,8 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
                 if name.endswith("_") and not name.startswith("__"):
                     del self.__dict__[name]
             self.__dict__.pop("_params", None)
+        else:
+            self._check_same_architecture()
         X, y_raw, y, w, n_outputs = self._validate_training_data(
             X, y, sample_weight, reset=first_call, classes=classes
         )
@@ -246,6 +258,11 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
             self._fit_lbfgs(params, X, y, w, callbacks)
         else:
             self._fit_stochastic(params, X, y, w, callbacks, incremental=incremental)
+        previous = None if first_call else self._params
         self._params = params
         callbacks.end(params)
+        if previous is not None:
+            # Commit into the fitted buffer: coefs_ views handed out earlier stay live.
+            previous.flat[...] = params.flat
+            self._params = previous
         return self

@@ -161,8 +161,10 @@ random_state, warm_start, verbose
         if self.class_weight is None:
             return None
         if self.class_weight == "balanced":
-            indices = np.arange(len(self.classes_))
-            per_class = compute_class_weight("balanced", classes=indices, y=y)
+            # over the classes present in this y (a subset in warm_start or a check)
+            present = np.unique(y)
+            per_class = np.zeros(len(self.classes_))
+            per_class[present] = compute_class_weight("balanced", classes=present, y=y)
         else:
             labels = self.classes_
             per_class = compute_class_weight(
@@ -242,14 +244,41 @@ random_state, warm_start, verbose
         return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
 
     def predict(self, X):
-        """The most probable class of each sample."""
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
         winners = self._raw_output(X).argmax(axis=1)
         return self.classes_[winners]
 
     def predict_proba(self, X):
-        """softmax(a_L): class probabilities, columns in the order of ``classes_``."""
+        """softmax(a_L): class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
         return softmax(self._raw_output(X))
 
     def predict_log_proba(self, X):
-        """log softmax(a_L), computed from the logits (never log(0))."""
+        """log softmax(a_L), computed from the logits (never log(0)).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
         return log_softmax(self._raw_output(X))

@@ -30,11 +30,6 @@ def squared_error(y, y_hat, w, n):
     return 0.5 * _weighted_sum(np.einsum("ij,ij->i", r, r), w) / n
 
 
-def squared_error_gradient(y, y_hat, w, n):
-    """∂L/∂ŷ_ij = −(w_i/N)(y_ij − ŷ_ij)   (seed 000 eq. 3)."""
-    return (y_hat - y) * _scale(w, n)
-
-
 def cross_entropy(y, log_proba, w, n):
     """L = −(1/N) Σ_i w_i log ŷ_{i,l_i}, l_i the index of sample i's class."""
     picked = log_proba[np.arange(len(y)), y]

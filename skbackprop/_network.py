@@ -123,6 +123,7 @@ class Workspace:
         self.delta = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
         self.scratch = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
         self.ones = np.ones(max_rows, dtype)  # 1ᵀ δ as a matrix product
+        self.l2 = np.empty(sum(i * o for i, o in architecture.shapes), dtype)  # (α/N) W
 
 
 def _matmul_into(A, B, out):
@@ -180,15 +181,9 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
                 )
     if alpha:
         # + (α/N) W_k for every k at once: the weights are one contiguous block
-        grads.weights += np.multiply(params.weights, alpha / n, out=_l2_scratch(grads))
+        scratch = None if workspace is None else workspace.l2
+        grads.weights += np.multiply(params.weights, alpha / n, out=scratch)
     return grads
-
-
-def _l2_scratch(grads):
-    """A buffer the size of the weights, kept beside the gradient it serves."""
-    if getattr(grads, "_scratch", None) is None:
-        grads._scratch = np.empty_like(grads.weights)
-    return grads._scratch
 
 
 def l2_penalty(params, alpha, n):

@@ -128,7 +128,7 @@ def make_optimizer(estimator, previous=None):
 def minimize_lbfgs(loss_and_gradient, theta0, max_iter, tol, callback, max_fun=15000):
     """Minimise with scipy's L-BFGS-B; ``loss_and_gradient(θ) -> (L, ∇L)``.
 
-    scipy works in float64; the result is returned in ``theta0``'s dtype.
+    scipy works in float64: ``result.x`` is float64 whatever ``theta0``'s dtype.
     """
     result = scipy.optimize.minimize(
         loss_and_gradient,

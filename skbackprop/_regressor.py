@@ -52,6 +52,7 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
         Hold out ``validation_fraction`` of the data, score it each epoch (R²) and
         keep the best weights.
     validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
     shuffle : bool, default=True
         Shuffle the samples every epoch (minibatch solvers).
     random_state : int, RandomState instance or None, default=None
@@ -148,6 +149,8 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
 
     def _encode_targets(self, y, *, first_call, classes=None):
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if y2d.dtype.kind != "f":  # int or bool targets: regress on their values
+            y2d = y2d.astype(np.float64)
         if first_call:
             self._y_ndim = y.ndim
         elif y2d.shape[1] != self.n_outputs_:

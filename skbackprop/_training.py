@@ -99,13 +99,23 @@ class MinibatchRunner:
         return bool(np.isfinite(loss + l2_penalty(self.params, self.alpha, n)))
 
 
-def _divergence_error(learning_rate, epoch):
+def _divergence_error(estimator, epoch):
+    if estimator.solver == "lbfgs":
+        cause = (
+            "solver='lbfgs' ignores the learning rate "
+            f"(learning_rate={estimator.learning_rate}): the inputs are too large for "
+            "the network; scale them (e.g. with StandardScaler)."
+        )
+    else:
+        cause = (
+            f"The learning rate (learning_rate={estimator.learning_rate}) is too "
+            "large for this data: lower it (e.g. tenfold), scale the inputs (e.g. with "
+            "StandardScaler), or use solver='adam' or solver='lbfgs'."
+        )
     return ValueError(
         f"Training diverged at epoch {epoch}: the loss or the weights became "
-        f"non-finite (NaN or inf). The learning rate (learning_rate={learning_rate})"
-        " is too large for this data: lower it (e.g. tenfold), scale the inputs "
-        "(e.g. with StandardScaler), or use solver='adam' or solver='lbfgs'. "
-        "The estimator was left as it was before this call."
+        f"non-finite (NaN or inf). {cause} The estimator was left as it was before "
+        "this call."
     )
 
 
@@ -122,6 +132,11 @@ class TrainingLoopMixin:
     def _fit_stochastic(self, params, X, y, w, callbacks, *, incremental):
         # partial_fit continues the optimizer's state under the current
         # hyper-parameters; fit (warm or not) starts a fresh optimizer.
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it sees one chunk "
+                "at a time and has no held-out set. Set early_stopping=False."
+            )
         optimizer = make_optimizer(self, self._optimizer if incremental else None)
         if not incremental:
             self._no_improvement_count = 0
@@ -139,7 +154,7 @@ class TrainingLoopMixin:
         batch_size = self._batch_size(n_samples)
         runner = MinibatchRunner(params, X, y, w, batch_size, self.alpha)
         max_epochs = 1 if incremental else self.max_iter
-        self.n_iter_ = self.n_iter_ if incremental and hasattr(self, "n_iter_") else 0
+        self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
         with np.errstate(all="ignore"):  # non-finite values are caught just below
             for _ in range(max_epochs):
@@ -149,7 +164,7 @@ class TrainingLoopMixin:
                 callbacks.begin_epoch()
                 loss = runner.run_epoch(optimizer, order)
                 if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
-                    raise _divergence_error(self.learning_rate, self.n_iter_ + 1)
+                    raise _divergence_error(self, self.n_iter_ + 1)
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self.loss_ = loss
@@ -181,7 +196,7 @@ class TrainingLoopMixin:
                         stacklevel=5,
                     )
             if not runner.last_step_is_finite():
-                raise _divergence_error(self.learning_rate, self.n_iter_)
+                raise _divergence_error(self, self.n_iter_)
         if early_stopping:
             params.flat[...] = best_flat  # keep the weights of the best score
         self._optimizer = optimizer
@@ -195,6 +210,13 @@ class TrainingLoopMixin:
             random_state=self._rng,
             stratify=stratify,
         )
+        if parts[1].shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small: validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples leaves "
+                f"{parts[1].shape[0]}. Increase validation_fraction or the number of "
+                "samples, or set early_stopping=False."
+            )
         if w is None:
             parts += [None, None]
         elif not (parts[4].sum() > 0 and parts[5].sum() > 0):
@@ -233,7 +255,7 @@ class TrainingLoopMixin:
                 objective, params.flat, self.max_iter, self.tol, callback=record
             )
         if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
-            raise _divergence_error(self.learning_rate, self.n_iter_)
+            raise _divergence_error(self, self.n_iter_)
         params.flat[...] = result.x
         self.n_iter_ = int(result.nit)
         self.t_ += X.shape[0] * self.n_iter_
