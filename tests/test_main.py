@@ -15,6 +15,8 @@ import pytest
 from numpy.testing import assert_array_less, assert_equal
 
 import skbackprop.__main__ as cli
+import skbackprop._cli_demo as demo_cli
+import skbackprop._cli_gradcheck as gradcheck_cli
 from skbackprop import check_gradients
 
 LIBRARIES = ("skbackprop", "sklearn")
@@ -115,7 +117,7 @@ def test_demo_options_work_after_the_demo_subcommand(capsys):
 
 
 def test_demo_exits_with_1_when_a_gradient_check_fails(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "check_gradients", _failing_check_gradients)
+    monkeypatch.setattr(demo_cli, "check_gradients", _failing_check_gradients)
     code, out = run_main(capsys, ["--quick", "--cv", "2"])
     assert_equal(code, 1)
     assert "gradient check: FAILED" in out
@@ -138,7 +140,7 @@ def test_gradcheck_prints_a_passing_report_per_case(capsys):
 
 
 def test_gradcheck_exits_with_1_when_a_check_fails(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "check_gradients", _failing_check_gradients)
+    monkeypatch.setattr(gradcheck_cli, "check_gradients", _failing_check_gradients)
     code, out = run_main(capsys, ["gradcheck", "--samples", "10"])
     assert_equal(code, 1)
     assert_equal(out.count("-> FAILED"), 6)
