@@ -75,9 +75,10 @@ def cross_entropy_and_delta(a, y, w, n):
     norm = proba.sum(axis=1)
     picked -= np.log(norm)  # log ŷ_l = a_l − log Σ exp(a), never log(0)
     loss = -_weighted_sum(picked, w) / n
-    scale = np.full(n_rows, 1.0 / n, a.dtype) if w is None else w / n  # w_i / N
-    proba *= (scale / norm)[:, np.newaxis]  # normalise and weigh in one pass
-    flat[true_class] -= scale  # − (w_i/N) e(l)
+    scale = _scale(w, n)  # w_i / N: a column, or the scalar 1/N
+    # normalise and weigh in one pass: ŷ · w_i/N = exp(a) · (w_i/N) / Σ exp(a)
+    proba *= np.divide(scale, norm[:, np.newaxis], out=norm[:, np.newaxis])
+    flat[true_class] -= scale if w is None else scale[:, 0]  # − (w_i/N) e(l)
     return loss, proba
 
 

@@ -25,7 +25,6 @@ it, so an optimizer updates one array and L-BFGS needs no packing.
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS
 from ._losses import loss_and_output_delta
@@ -128,10 +127,9 @@ class Workspace:
 
 def _matmul_into(A, B, out):
     """out = A @ B, written straight into ``out`` (sparse A cannot take out=)."""
-    if sp.issparse(A):
-        out[...] = A @ B
-    else:
-        np.matmul(A, B, out=out)
+    if isinstance(A, np.ndarray):  # checked first: far cheaper than sp.issparse
+        return np.matmul(A, B, out=out)
+    out[...] = A @ B
     return out
 
 

@@ -1,5 +1,6 @@
 """The training loops: epochs of minibatch steps, early stopping, and L-BFGS."""
 
+import math
 import time
 import warnings
 
@@ -45,15 +46,15 @@ class MinibatchRunner:
         if isinstance(rows, slice):
             return X[rows], y[rows], None if w is None else w[rows]
         m = len(rows)
-        # np.take with out= and mode="clip" writes straight into the buffer
+        # take with out= and mode="clip" writes straight into the buffer
         if self._X_batch is None:
             X_batch = X[rows]
         else:
-            X_batch = np.take(X, rows, axis=0, mode="clip", out=self._X_batch[:m])
-        y_batch = np.take(y, rows, axis=0, mode="clip", out=self._y_batch[:m])
+            X_batch = X.take(rows, axis=0, mode="clip", out=self._X_batch[:m])
+        y_batch = y.take(rows, axis=0, mode="clip", out=self._y_batch[:m])
         w_batch = None
         if w is not None:
-            w_batch = np.take(w, rows, mode="clip", out=self._w_batch[:m])
+            w_batch = w.take(rows, mode="clip", out=self._w_batch[:m])
         return X_batch, y_batch, w_batch
 
     def run_epoch(self, optimizer, order=None):
@@ -78,7 +79,7 @@ class MinibatchRunner:
                 self.grads,
                 self.workspace,
             )
-            if not np.isfinite(loss):
+            if not math.isfinite(loss):
                 return float("nan")
             accumulated += loss * float(batch_weight)
             optimizer.step(self.params.flat, self.grads.flat)
