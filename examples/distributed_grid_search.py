@@ -13,39 +13,31 @@ Run ``python examples/distributed_grid_search.py [--scheduler ADDRESS]``; set
 """
 
 # %%
-import argparse
-import os
 import time
-import warnings
-from pathlib import Path
 
 import joblib
 import numpy as np
+from _setup import example_setup
 from dask.distributed import Client, LocalCluster
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbackprop import SoftmaxMLPClassifier
 
-QUICK = os.environ.get("SKBACKPROP_EXAMPLES_QUICK") == "1"
-warnings.simplefilter("ignore", ConvergenceWarning)  # small epoch budgets
-parser = argparse.ArgumentParser(description="Grid search on a Dask cluster.")
-parser.add_argument(
-    "--scheduler",
-    default=None,
-    help="address of a running Dask scheduler, e.g. tcp://host:8786 "
-    "(default: start a LocalCluster)",
+QUICK, _, ARGS = example_setup(
+    "Grid search on a Dask cluster.",
+    ignore_convergence="always",  # small epoch budgets
+    figures=False,
+    arguments={
+        "--scheduler": {
+            "default": None,
+            "help": "address of a running Dask scheduler, e.g. tcp://host:8786 "
+            "(default: start a LocalCluster)",
+        }
+    },
 )
-parser.add_argument(
-    "--output",
-    type=Path,
-    default=Path(__file__).resolve().parent / "output",
-    help="accepted as by the other examples; this one draws no figure",
-)
-ARGS = parser.parse_known_args()[0]
 
 # %% [markdown]
 # ## The search: nothing here knows about Dask

@@ -12,26 +12,16 @@ Run ``python examples/gradient_check.py --output DIR``; set
 """
 
 # %%
-import argparse
-import os
-import warnings
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
+from _setup import example_setup
 
 from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor, check_gradients
 
-plt.switch_backend("Agg")
-QUICK = os.environ.get("SKBACKPROP_EXAMPLES_QUICK") == "1"
-warnings.simplefilter("ignore", ConvergenceWarning)  # a few steps are enough here
-parser = argparse.ArgumentParser(description="Gradient check.")
-parser.add_argument(
-    "--output", type=Path, default=Path(__file__).resolve().parent / "output"
+QUICK, OUTPUT, _ = example_setup(
+    "Gradient check.",
+    ignore_convergence="always",  # a few steps are enough here
 )
-OUTPUT = parser.parse_known_args()[0].output
-OUTPUT.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
 # ## Small data

@@ -13,25 +13,17 @@ Run ``python examples/out_of_core_partial_fit.py --output DIR``; set
 """
 
 # %%
-import argparse
-import os
 import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _setup import example_setup
 from sklearn.preprocessing import StandardScaler
 
 from skbackprop import SoftmaxMLPClassifier
 
-plt.switch_backend("Agg")
-QUICK = os.environ.get("SKBACKPROP_EXAMPLES_QUICK") == "1"
-parser = argparse.ArgumentParser(description="Out-of-core partial_fit.")
-parser.add_argument(
-    "--output", type=Path, default=Path(__file__).resolve().parent / "output"
-)
-OUTPUT = parser.parse_known_args()[0].output
-OUTPUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUTPUT, _ = example_setup("Out-of-core partial_fit.", ignore_convergence="never")
 
 N_SAMPLES = 4_000 if QUICK else 100_000
 N_FEATURES = 20

@@ -9,29 +9,15 @@ Run ``python examples/plot_decision_boundary.py --output DIR``; set
 """
 
 # %%
-import argparse
-import os
-import warnings
-from pathlib import Path
-
 import matplotlib.pyplot as plt
+from _setup import example_setup
 from sklearn.datasets import make_moons
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.inspection import DecisionBoundaryDisplay
 from sklearn.model_selection import train_test_split
 
 from skbackprop import SoftmaxMLPClassifier
 
-plt.switch_backend("Agg")
-QUICK = os.environ.get("SKBACKPROP_EXAMPLES_QUICK") == "1"
-if QUICK:  # tiny settings stop before convergence, by design
-    warnings.simplefilter("ignore", ConvergenceWarning)
-parser = argparse.ArgumentParser(description="Decision boundaries on two moons.")
-parser.add_argument(
-    "--output", type=Path, default=Path(__file__).resolve().parent / "output"
-)
-OUTPUT = parser.parse_known_args()[0].output
-OUTPUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUTPUT, _ = example_setup("Decision boundaries on two moons.")
 
 # %% [markdown]
 # ## Data and models

@@ -12,28 +12,14 @@ Run ``python examples/plot_loss_curves.py --output DIR``; set
 """
 
 # %%
-import argparse
-import os
-import warnings
-from pathlib import Path
-
 import matplotlib.pyplot as plt
+from _setup import example_setup
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from skbackprop import SoftmaxMLPClassifier
 
-plt.switch_backend("Agg")
-QUICK = os.environ.get("SKBACKPROP_EXAMPLES_QUICK") == "1"
-if QUICK:  # tiny settings stop before convergence, by design
-    warnings.simplefilter("ignore", ConvergenceWarning)
-parser = argparse.ArgumentParser(description="Loss curves per solver.")
-parser.add_argument(
-    "--output", type=Path, default=Path(__file__).resolve().parent / "output"
-)
-OUTPUT = parser.parse_known_args()[0].output
-OUTPUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUTPUT, _ = example_setup("Loss curves per solver.")
 
 # %% [markdown]
 # ## One network, four solvers

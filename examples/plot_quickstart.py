@@ -11,15 +11,10 @@ Run ``python examples/plot_quickstart.py --output DIR``; set
 """
 
 # %%
-import argparse
-import os
-import warnings
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
+from _setup import example_setup
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -27,16 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor, check_gradients
 
-plt.switch_backend("Agg")
-QUICK = os.environ.get("SKBACKPROP_EXAMPLES_QUICK") == "1"
-if QUICK:  # tiny settings stop before convergence, by design
-    warnings.simplefilter("ignore", ConvergenceWarning)
-parser = argparse.ArgumentParser(description="Quick start with skbackprop.")
-parser.add_argument(
-    "--output", type=Path, default=Path(__file__).resolve().parent / "output"
-)
-OUTPUT = parser.parse_known_args()[0].output
-OUTPUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUTPUT, _ = example_setup("Quick start with skbackprop.")
 
 # %% [markdown]
 # ## A classifier in a pipeline

@@ -12,30 +12,16 @@ Run ``python examples/plot_sigmoid_output_regression.py --output DIR``; set
 """
 
 # %%
-import argparse
-import os
-import warnings
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
+from _setup import example_setup
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from skbackprop import TwoLayerSigmoidRegressor
 
-plt.switch_backend("Agg")
-QUICK = os.environ.get("SKBACKPROP_EXAMPLES_QUICK") == "1"
-if QUICK:  # tiny settings stop before convergence, by design
-    warnings.simplefilter("ignore", ConvergenceWarning)
-parser = argparse.ArgumentParser(description="Sigmoid output regression.")
-parser.add_argument(
-    "--output", type=Path, default=Path(__file__).resolve().parent / "output"
-)
-OUTPUT = parser.parse_known_args()[0].output
-OUTPUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUTPUT, _ = example_setup("Sigmoid output regression.")
 
 # %% [markdown]
 # ## A rising, wavy target far outside [0, 1]

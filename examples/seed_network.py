@@ -15,25 +15,18 @@ Run ``python examples/seed_network.py --output DIR``; set
 """
 
 # %%
-import argparse
-import os
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _setup import example_setup
 from sklearn.exceptions import ConvergenceWarning
 
 from skbackprop import TwoLayerSigmoidRegressor
 
-plt.switch_backend("Agg")
-QUICK = os.environ.get("SKBACKPROP_EXAMPLES_QUICK") == "1"
-parser = argparse.ArgumentParser(description="The seeds' network by hand.")
-parser.add_argument(
-    "--output", type=Path, default=Path(__file__).resolve().parent / "output"
+QUICK, OUTPUT, _ = example_setup(
+    "The seeds' network by hand.", ignore_convergence="never"
 )
-OUTPUT = parser.parse_known_args()[0].output
-OUTPUT.mkdir(parents=True, exist_ok=True)
 np.set_printoptions(precision=6, suppress=True)
 
 # %% [markdown]
