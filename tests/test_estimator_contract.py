@@ -125,3 +125,78 @@ def test_lbfgs_divergence_message_does_not_blame_the_learning_rate():
     clf = SoftmaxMLPClassifier(solver="lbfgs", hidden_layer_sizes=3, max_iter=5)
     with pytest.raises(ValueError, match="ignores the learning rate"):
         clf.fit(X, y)
+
+
+def test_early_stopping_keeps_the_weights_of_the_best_validation_epoch():
+    rng = np.random.RandomState(1)
+    X = rng.randn(120, 4)
+    y = (X[:, 0] + 0.5 * rng.randn(120) > 0).astype(int)
+    params = {
+        "hidden_layer_sizes": 5,
+        "solver": "sgd",
+        "learning_rate": 0.5,
+        "early_stopping": True,
+        "validation_fraction": 0.3,
+        "n_iter_no_change": 30,
+        "max_iter": 30,
+        "random_state": 0,
+    }
+    clf = SoftmaxMLPClassifier(**params).fit(X, y)
+    best_epoch = int(np.argmax(clf.validation_scores_)) + 1
+    assert best_epoch < clf.n_iter_  # the last epoch is not the best one here
+    # the same run stopped at the best epoch ends on exactly those weights
+    stopped = SoftmaxMLPClassifier(**{**params, "max_iter": best_epoch}).fit(X, y)
+    for kept, at_best in zip(clf.coefs_, stopped.coefs_, strict=True):
+        assert_array_equal(kept, at_best)
+
+
+def test_early_stopping_counts_epochs_below_tol_as_no_improvement():
+    rng = np.random.RandomState(2)
+    X = rng.randn(100, 3)
+    y = (X[:, 0] > 0).astype(int)
+    clf = SoftmaxMLPClassifier(
+        hidden_layer_sizes=4,
+        early_stopping=True,
+        tol=10.0,  # no accuracy can improve by 10
+        n_iter_no_change=2,
+        max_iter=50,
+        random_state=0,
+    ).fit(X, y)
+    # epoch 1 improves on -inf; epochs 2, 3 and 4 do not: stop after 4
+    assert clf.n_iter_ == 4
+
+
+def test_balanced_class_weight_equals_balanced_sample_weights():
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    rng = np.random.RandomState(3)
+    X = rng.randn(60, 3)
+    y = np.where(np.arange(60) < 45, "a", "b")
+    params = {"hidden_layer_sizes": 4, "solver": "gd", "max_iter": 5, "random_state": 0}
+    balanced = SoftmaxMLPClassifier(class_weight="balanced", **params).fit(X, y)
+    weighted = SoftmaxMLPClassifier(**params).fit(
+        X, y, sample_weight=compute_sample_weight("balanced", y)
+    )
+    plain = SoftmaxMLPClassifier(**params).fit(X, y)
+    assert_allclose(balanced.coefs_[0], weighted.coefs_[0], rtol=1e-12)
+    assert not np.allclose(balanced.coefs_[0], plain.coefs_[0])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_epoch_loss_is_the_sample_weighted_mean_over_uneven_minibatches(weighted):
+    rng = np.random.RandomState(4)
+    X, y = rng.randn(20, 3), rng.randn(20)
+    w = rng.rand(20) * 3 if weighted else None
+    # batches of 7, 7 and 6 rows; a step too small to move any weight
+    reg = TwoLayerSigmoidRegressor(
+        hidden_size=4,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate=1e-300,
+        batch_size=7,
+        alpha=0.0,
+        random_state=0,
+    )
+    reg.partial_fit(X, y, sample_weight=w)
+    full_loss, _, _ = reg.loss_and_gradients(X, y, sample_weight=w)
+    assert_allclose(reg.loss_, full_loss, rtol=1e-12)
