@@ -52,7 +52,7 @@ def test_warm_start_with_another_architecture_raises_and_keeps_the_model(data, c
     assert_array_equal(clf.predict_proba(X), before)
 
 
-def test_partial_fit_after_switching_to_a_sigmoid_output_still_checks_targets(data):
+def test_partial_fit_after_switching_to_a_sigmoid_output_is_refused(data):
     X, _, y = data
     reg = TwoLayerSigmoidRegressor(hidden_size=3, random_state=0)
     reg.partial_fit(X, y)
@@ -97,7 +97,7 @@ def test_sigmoid_output_accepts_integer_and_boolean_targets(data):
         assert np.all((prediction >= 0) & (prediction <= 1))
 
 
-def test_balanced_class_weight_on_a_subset_missing_a_class(data):
+def test_balanced_class_weight_on_a_subset_missing_a_class_does_not_crash(data):
     X, labels, _ = data
     clf = SoftmaxMLPClassifier(
         class_weight="balanced", hidden_layer_sizes=3, max_iter=3, random_state=0
@@ -200,3 +200,76 @@ def test_epoch_loss_is_the_sample_weighted_mean_over_uneven_minibatches(weighted
     reg.partial_fit(X, y, sample_weight=w)
     full_loss, _, _ = reg.loss_and_gradients(X, y, sample_weight=w)
     assert_allclose(reg.loss_, full_loss, rtol=1e-12)
+
+
+def test_best_loss_is_none_with_early_stopping_and_a_warm_start_without_works():
+    rng = np.random.RandomState(5)
+    X = rng.randn(80, 3)
+    y = X @ [1.0, 0.5, -1.0]
+    reg = TwoLayerSigmoidRegressor(
+        hidden_size=4, early_stopping=True, max_iter=5, random_state=0
+    ).fit(X, y)
+    assert reg.best_loss_ is None
+    reg.set_params(early_stopping=False, warm_start=True).fit(X, y)
+    assert np.isfinite(reg.best_loss_)
+    assert reg.validation_scores_ is None
+
+
+def test_warm_start_fit_restarts_the_no_improvement_count():
+    rng = np.random.RandomState(6)
+    X, y = rng.randn(40, 3), rng.randn(40)
+    reg = TwoLayerSigmoidRegressor(
+        hidden_size=3, tol=1e9, n_iter_no_change=3, max_iter=50, random_state=0
+    )
+    assert reg.fit(X, y).n_iter_ == 5  # epoch 1 improves on inf, 4 more do not
+    # a warm start counts afresh; epoch 1 no longer improves on best_loss_
+    assert reg.set_params(warm_start=True).fit(X, y).n_iter_ == 4
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_sparse_input_with_shuffled_minibatches_equals_dense(solver):
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(7)
+    X = rng.randn(50, 6) * (rng.rand(50, 6) < 0.4)
+    y = np.arange(50) % 3
+    params = {"solver": solver, "batch_size": 8, "max_iter": 3, "random_state": 0}
+    dense = SoftmaxMLPClassifier(hidden_layer_sizes=4, **params).fit(X, y)
+    sparse = SoftmaxMLPClassifier(hidden_layer_sizes=4, **params).fit(
+        sp.csr_matrix(X), y
+    )
+    for a, b in zip(dense.coefs_, sparse.coefs_, strict=True):
+        assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+def test_minibatches_step_in_order_over_every_row_including_the_last_short_one():
+    rng = np.random.RandomState(8)
+    X, y, w = rng.randn(30, 3), rng.randn(30), rng.rand(30) + 0.5
+    params = {
+        "hidden_size": 4,
+        "solver": "sgd",
+        "momentum": 0.0,
+        "learning_rate": 0.1,
+        "batch_size": 8,
+        "shuffle": False,
+        "random_state": 0,
+    }
+    reg = TwoLayerSigmoidRegressor(**params).partial_fit(X, y, sample_weight=w)
+    by_hand = TwoLayerSigmoidRegressor(**{**params, "learning_rate": 1e-300})
+    by_hand.partial_fit(X[:1], y[:1])  # the same initial weights, left unmoved
+    losses, weights = [], []
+    for rows in (slice(0, 8), slice(8, 16), slice(16, 24), slice(24, 30)):
+        loss, coef_grads, intercept_grads = by_hand.loss_and_gradients(
+            X[rows], y[rows], sample_weight=w[rows]
+        )
+        losses.append(loss)
+        weights.append(w[rows].sum())
+        for p, g in zip(
+            by_hand.coefs_ + by_hand.intercepts_,
+            coef_grads + intercept_grads,
+            strict=True,
+        ):
+            p -= 0.1 * g
+    for a, b in zip(reg.coefs_, by_hand.coefs_, strict=True):
+        assert_allclose(a, b, rtol=1e-12)
+    assert_allclose(reg.loss_, np.dot(losses, weights) / w.sum(), rtol=1e-12)
