@@ -39,6 +39,7 @@ class EpochCallbacks:
         init = getattr(estimator, "_init_callback_context", None)
         self._root = _NoCallbacks() if init is None else init(max_subtasks=max_epochs)
         self._estimator = estimator
+        self._dtype = X.dtype  # the model's: a snapshot of an lbfgs iterate is cast
         self._data = {"X": X, "y": y}
         self._metadata = (
             {} if sample_weight is None else {"sample_weight": sample_weight}
@@ -48,7 +49,7 @@ class EpochCallbacks:
 
     def _snapshot(self, params):
         # What a copy of the estimator needs to predict as of now.
-        return lambda: {"_params": params.copy()}
+        return lambda: {"_params": params.copy(self._dtype)}
 
     def begin_epoch(self):
         self._epoch = self._root.subcontext(task_name="epoch")

@@ -125,10 +125,12 @@ class Workspace:
         self.l2 = np.empty(sum(i * o for i, o in architecture.shapes), dtype)  # (α/N) W
 
 
-def _matmul_into(A, B, out):
-    """out = A @ B, written straight into ``out`` (sparse A cannot take out=)."""
+def _matmul_into(A, B, out=None):
+    """A @ B, written straight into ``out`` when given (sparse A cannot take out=)."""
     if isinstance(A, np.ndarray):  # checked first: far cheaper than sp.issparse
         return np.matmul(A, B, out=out)
+    if out is None:
+        return A @ B
     out[...] = A @ B
     return out
 
@@ -141,10 +143,8 @@ def forward(params, X, workspace=None):
     layers = [X]
     last = len(params.coefs) - 1
     for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
-        if workspace is None:
-            a = layers[-1] @ W  # (n_samples, fan_out)
-        else:
-            a = _matmul_into(layers[-1], W, workspace.a[k][:n])
+        out = None if workspace is None else workspace.a[k][:n]
+        a = _matmul_into(layers[-1], W, out)  # (n_samples, fan_out)
         if params.architecture.fit_intercept:
             a += b
         layers.append(a if k == last else activate(a))
@@ -164,19 +164,15 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
             np.matmul(ones, delta, out=grads.intercepts[k])
         if k > 0:
             # δ_{k−1} = (δ_k W_kᵀ) ⊙ g'(a_{k−1}); δ_0 (the input's) is never needed.
-            if workspace is None:
-                delta = activation_backward(delta @ params.coefs[k].T, h_prev)
-            else:
+            delta_prev = scratch = None
+            if workspace is not None:
                 delta_prev = workspace.delta[k - 1][:m]
-                if delta.shape[1] == 1:
-                    # one output unit: δ W_kᵀ is an outer product, which
-                    # broadcasting computes faster than a K = 1 matrix product
-                    np.multiply(delta, params.coefs[k].T, out=delta_prev)
-                else:
-                    np.matmul(delta, params.coefs[k].T, out=delta_prev)
-                delta = activation_backward(
-                    delta_prev, h_prev, workspace.scratch[k - 1][:m]
-                )
+                scratch = workspace.scratch[k - 1][:m]
+            # with one output unit δ W_kᵀ is an outer product, which broadcasting
+            # computes faster than a K = 1 matrix product
+            product = np.multiply if delta.shape[1] == 1 else np.matmul
+            delta_prev = product(delta, params.coefs[k].T, out=delta_prev)
+            delta = activation_backward(delta_prev, h_prev, scratch)
     if alpha:
         # + (α/N) W_k for every k at once: the weights are one contiguous block
         scratch = None if workspace is None else workspace.l2

@@ -157,6 +157,7 @@ class TrainingLoopMixin:
         max_epochs = 1 if incremental else self.max_iter
         self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
+        reached_max_iter = False
         with np.errstate(all="ignore"):  # non-finite values are caught just below
             for _ in range(max_epochs):
                 order = None
@@ -189,17 +190,18 @@ class TrainingLoopMixin:
                 if (converged or stop_requested) and not incremental:
                     break
             else:
-                if not incremental:
-                    warnings.warn(
-                        f"{self.solver} solver: maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=5,
-                    )
+                reached_max_iter = not incremental
+            if early_stopping:
+                params.flat[...] = best_flat  # keep the weights of the best score
             if not runner.last_step_is_finite():
                 raise _divergence_error(self, self.n_iter_)
-        if early_stopping:
-            params.flat[...] = best_flat  # keep the weights of the best score
+        if reached_max_iter:
+            warnings.warn(
+                f"{self.solver} solver: maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
         self._optimizer = optimizer
 
     def _split_validation(self, X, y, w):
@@ -248,7 +250,7 @@ class TrainingLoopMixin:
             self._report_epoch(start_time, early_stopping=False)
             callbacks.begin_epoch()
             iterate = Parameters(params.architecture, intermediate_result.x)
-            if callbacks.end_epoch(iterate.copy(params.flat.dtype)):
+            if callbacks.end_epoch(iterate):
                 raise StopIteration  # a callback asked to stop: scipy ends here
 
         with np.errstate(all="ignore"):
