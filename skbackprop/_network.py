@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._activations import ACTIVATIONS
+from ._blas import axpy
 from ._losses import loss_and_output_delta
 
 
@@ -122,7 +123,6 @@ class Workspace:
         self.delta = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
         self.scratch = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
         self.ones = np.ones(max_rows, dtype)  # 1ᵀ δ as a matrix product
-        self.l2 = np.empty(sum(i * o for i, o in architecture.shapes), dtype)  # (α/N) W
 
 
 def _matmul_into(A, B, out=None):
@@ -175,8 +175,7 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
             delta = activation_backward(delta_prev, h_prev, scratch)
     if alpha:
         # + (α/N) W_k for every k at once: the weights are one contiguous block
-        scratch = None if workspace is None else workspace.l2
-        grads.weights += np.multiply(params.weights, alpha / n, out=scratch)
+        axpy(alpha / n, params.weights, grads.weights)
     return grads
 
 

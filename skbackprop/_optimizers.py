@@ -12,9 +12,11 @@ import math
 import numpy as np
 import scipy.optimize
 
+from ._blas import axpy
+
 
 class _Stepper:
-    """Shared by the stepping optimizers: one reused scratch buffer per optimizer,
+    """Shared by the stepping optimizers: a reused scratch buffer (Adam needs one),
     so a step allocates nothing; it is workspace, not state, and is not pickled."""
 
     _scratch = None
@@ -43,8 +45,7 @@ class GradientDescent(_Stepper):
         self.learning_rate = float(learning_rate)
 
     def step(self, theta, grad):
-        s = np.multiply(grad, self.learning_rate, out=self._scratch_like(theta))
-        theta -= s
+        axpy(-self.learning_rate, grad, theta)
 
 
 class MomentumSGD(_Stepper):
@@ -61,9 +62,7 @@ class MomentumSGD(_Stepper):
         if self.velocity is None:
             self.velocity = np.zeros_like(theta)
         self.velocity *= self.momentum
-        self.velocity -= np.multiply(
-            grad, self.learning_rate, out=self._scratch_like(theta)
-        )
+        axpy(-self.learning_rate, grad, self.velocity)
         theta += self.velocity
 
 
@@ -89,11 +88,9 @@ class Adam(_Stepper):
         s = self._scratch_like(theta)
         self.t += 1
         self.m *= self.beta_1
-        self.m += np.multiply(grad, 1.0 - self.beta_1, out=s)
+        axpy(1.0 - self.beta_1, grad, self.m)
         self.v *= self.beta_2
-        np.multiply(grad, grad, out=s)
-        s *= 1.0 - self.beta_2
-        self.v += s
+        axpy(1.0 - self.beta_2, np.multiply(grad, grad, out=s), self.v)
         lr_t = (
             self.learning_rate
             * math.sqrt(1.0 - self.beta_2**self.t)
@@ -101,9 +98,8 @@ class Adam(_Stepper):
         )
         np.sqrt(self.v, out=s)
         s += self.epsilon
-        np.divide(self.m, s, out=s)
-        s *= lr_t
-        theta -= s
+        np.divide(self.m, s, out=s)  # m / (√v + ε)
+        axpy(-lr_t, s, theta)
 
 
 def make_optimizer(estimator, previous=None):

@@ -16,10 +16,33 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+from skbackprop._blas import axpy
 from skbackprop._optimizers import Adam, GradientDescent, MomentumSGD
 
 N = 30
 CLASSES = [0, 1, 2]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(7,), (3, 5)])
+def test_axpy_adds_a_times_x_in_place(dtype, shape):
+    rng = np.random.RandomState(0)
+    x, y = rng.randn(*shape).astype(dtype), rng.randn(*shape).astype(dtype)
+    expected = y.astype(np.float64) + 0.3 * x.astype(np.float64)
+    out = axpy(0.3, x, y)
+    assert out is y
+    assert y.dtype == dtype
+    assert_allclose(y, expected, rtol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+def test_axpy_on_a_strided_view_writes_through():
+    rng = np.random.RandomState(0)
+    base, x = rng.randn(4, 6), rng.randn(4, 3)
+    expected = base.copy()
+    expected[:, ::2] += -2.0 * x
+    view = base[:, ::2]  # not contiguous: no BLAS, same result
+    assert axpy(-2.0, x, view) is view
+    assert_allclose(base, expected, rtol=1e-15)
 
 
 @pytest.fixture

@@ -1,0 +1,28 @@
+"""The one vector operation numpy has no single call for: y ← y + a·x.
+
+``y += a * x`` in numpy writes ``a * x`` into a temporary and then adds it: two
+passes over memory. BLAS's ``axpy`` does it in one, and every optimizer step and
+every L2 gradient is an axpy over all the weights. scipy (already needed for
+L-BFGS-B) exposes the BLAS numpy is linked beside.
+"""
+
+import numpy as np
+from scipy.linalg import blas
+
+_AXPY = {np.dtype(np.float64): blas.daxpy, np.dtype(np.float32): blas.saxpy}
+
+
+def axpy(a, x, y):
+    """y ← y + a·x in place; ``x`` and ``y`` of the same size, read as flat vectors.
+
+    ``a`` is a Python float. Returns ``y``.
+    """
+    routine = _AXPY.get(y.dtype)
+    if routine is None or not y.flags.c_contiguous:
+        y += a * x  # not a buffer of ours: the two-pass numpy form
+        return y
+    y_flat = y.reshape(-1)  # a view, since y is contiguous
+    out = routine(x.reshape(-1), y_flat, a=a)
+    if out is not y_flat:  # BLAS worked on a copy (never for our buffers): write back
+        y_flat[...] = out
+    return y
