@@ -3,24 +3,37 @@
 Every derivative is written through the activation's *output* ``z = g(a)``, which
 is what the backward pass has at hand: ``σ'(a) = z(1 − z)``, ``tanh'(a) = 1 − z²``,
 ``relu'(a) = [z > 0]``. Functions ending in ``_inplace`` overwrite their first
-argument and return it; the backward ones take an optional ``scratch`` buffer of
-``delta``'s shape, so the training loop reuses its memory from batch to batch.
+argument and return it. The forward ones take the layer's bias ``b`` (or None) and
+compute g(a + b), so the bias add can share a pass with the activation's first
+step; the backward ones take an optional ``scratch`` buffer of ``delta``'s shape, so
+the training loop reuses its memory from batch to batch.
 """
 
 import numpy as np
 
 
-def sigmoid_inplace(a):
-    """σ(a) = 1 / (1 + e^(−a)), in place, in the faster form for the dtype."""
+def _add(a, bias):
+    if bias is not None:
+        a += bias
+    return a
+
+
+def sigmoid_inplace(a, bias=None):
+    """σ(a + b) = 1 / (1 + e^(−a − b)), in place, in the faster form for the dtype."""
     if a.dtype == np.float32:
-        # ½·tanh(½a) + ½: float32 tanh is faster than exp plus a division
+        # ½·tanh(½(a + b)) + ½: float32 tanh is faster than exp plus a division
+        _add(a, bias)
         a *= 0.5
         np.tanh(a, out=a)
         a *= 0.5
         a += 0.5
         return a
+    if bias is None:
+        np.negative(a, out=a)
+    else:
+        np.subtract(-bias, a, out=a)  # −(a + b) in one pass, not two
     with np.errstate(over="ignore"):  # e^(−a) = inf for a < −709 gives σ = 0 exactly
-        np.exp(np.negative(a, out=a), out=a)
+        np.exp(a, out=a)
     a += 1.0
     return np.reciprocal(a, out=a)
 
@@ -33,9 +46,9 @@ def sigmoid_backward_inplace(delta, z, scratch=None):
     return delta
 
 
-def tanh_inplace(a):
-    """tanh(a)."""
-    return np.tanh(a, out=a)
+def tanh_inplace(a, bias=None):
+    """tanh(a + b)."""
+    return np.tanh(_add(a, bias), out=a)
 
 
 def tanh_backward_inplace(delta, z, scratch=None):
@@ -46,9 +59,9 @@ def tanh_backward_inplace(delta, z, scratch=None):
     return delta
 
 
-def relu_inplace(a):
-    """max(a, 0)."""
-    return np.maximum(a, 0.0, out=a)
+def relu_inplace(a, bias=None):
+    """max(a + b, 0)."""
+    return np.maximum(_add(a, bias), 0.0, out=a)
 
 
 def relu_backward_inplace(delta, z, scratch=None):
@@ -58,9 +71,9 @@ def relu_backward_inplace(delta, z, scratch=None):
     return delta
 
 
-def identity_inplace(a):
-    """a."""
-    return a
+def identity_inplace(a, bias=None):
+    """a + b."""
+    return _add(a, bias)
 
 
 def identity_backward_inplace(delta, z, scratch=None):

@@ -59,6 +59,25 @@ def squared_error_and_delta(a, y, w, n, output_activation):
     return loss, delta
 
 
+_ONE_SHIFT_SPAN = 30.0
+
+
+def _shift_below_zero(a):
+    """a −= a shift that makes every row's maximum ≤ 0 and keeps exp(a) normal.
+
+    Row-wise, the shift is max_j a_ij. While the batch's logits span less than
+    ``_ONE_SHIFT_SPAN``, the batch maximum serves every row just as well — exp(a)
+    stays above e^(−30), with no underflow — and a scalar reduction costs a tenth of
+    a row-wise one on a narrow (n_samples, n_classes) array.
+    """
+    top = float(a.max())  # Python floats: the span itself cannot overflow
+    if top - float(a.min()) < _ONE_SHIFT_SPAN:  # False with a NaN or an inf
+        a -= top
+    else:
+        a -= a.max(axis=1, keepdims=True)
+    return a
+
+
 def cross_entropy_and_delta(a, y, w, n):
     """Softmax cross-entropy and ∂L/∂a for integer class indices ``y``.
 
@@ -68,11 +87,12 @@ def cross_entropy_and_delta(a, y, w, n):
     """
     n_rows, n_classes = a.shape
     true_class = np.arange(0, n_rows * n_classes, n_classes) + y  # a.flat index of a_l
-    a -= a.max(axis=1, keepdims=True)  # softmax is shift-invariant; exp stays ≤ 1
+    _shift_below_zero(a)  # softmax is shift-invariant; exp stays ≤ 1
     flat = a.reshape(-1)
     picked = flat[true_class]
     proba = np.exp(a, out=a)
-    norm = proba.sum(axis=1)
+    # Σ_j exp(a_j) per row as a matrix–vector product: faster than sum(axis=1)
+    norm = proba @ np.ones(n_classes, a.dtype)
     picked -= np.log(norm)  # log ŷ_l = a_l − log Σ exp(a), never log(0)
     loss = -_weighted_sum(picked, w) / n
     scale = _scale(w, n)  # w_i / N: a column, or the scalar 1/N

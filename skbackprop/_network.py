@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._activations import ACTIVATIONS
+from ._activations import ACTIVATIONS, identity_inplace
 from ._blas import axpy
 from ._losses import loss_and_output_delta
 
@@ -142,12 +142,13 @@ def forward(params, X, workspace=None):
     n = X.shape[0]
     layers = [X]
     last = len(params.coefs) - 1
+    fit_intercept = params.architecture.fit_intercept
     for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
         out = None if workspace is None else workspace.a[k][:n]
-        a = _matmul_into(layers[-1], W, out)  # (n_samples, fan_out)
-        if params.architecture.fit_intercept:
-            a += b
-        layers.append(a if k == last else activate(a))
+        a = _matmul_into(layers[-1], W, out)  # h_{k−1} W_k, (n_samples, fan_out)
+        g = identity_inplace if k == last else activate
+        # g adds b_k itself, so the add can share a pass with g's first step
+        layers.append(g(a, b if fit_intercept else None))
     return layers
 
 

@@ -153,6 +153,25 @@ def test_cross_entropy_delta_is_finite_at_extreme_logits():
     assert_allclose(loss, expected_loss, rtol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("offset", [-29.0, -31.0, -120.0])  # one shift / row-wise
+def test_cross_entropy_is_exact_whichever_shift_the_batch_gets(dtype, offset):
+    # rows far below the batch maximum: the batch-wide shift serves while the logits
+    # span < 30; beyond, exp(a − max a) would underflow for the low rows in float32
+    rng = np.random.RandomState(6)
+    a = rng.randn(8, 4)
+    a[1::2] += offset
+    y = np.array([0, 1, 2, 3, 3, 2, 1, 0])
+    log_p = log_softmax(a)
+    expected_delta = (np.exp(log_p) - np.eye(4)[y]) / 8
+    with strict_floating_point():
+        loss, delta = cross_entropy_and_delta(a.astype(dtype), y, None, 8.0)
+    rtol = 1e-13 if dtype == np.float64 else 2e-5
+    assert delta.dtype == dtype
+    assert_allclose(loss, -log_p[np.arange(8), y].mean(), rtol=rtol)
+    assert_allclose(delta, expected_delta, rtol=rtol, atol=1e-7 * rtol)
+
+
 # -- losses and their output deltas ----------------------------------------------------
 def weights_or_none(weighted, n):
     if not weighted:
