@@ -3,9 +3,9 @@
 Every derivative is written through the activation's *output* ``z = g(a)``, which
 is what the backward pass has at hand: ``σ'(a) = z(1 − z)``, ``tanh'(a) = 1 − z²``,
 ``relu'(a) = [z > 0]``. Functions ending in ``_inplace`` overwrite their first
-argument and return it. The forward ones take the layer's bias ``b`` (or None) and
-compute g(a + b), so the bias add can share a pass with the activation's first
-step; the backward ones take an optional ``scratch`` buffer of ``delta``'s shape, so
+argument and return it; they take the layer's bias ``b`` (or None) and compute
+g(a + b), so the bias add can share a pass with the activation's first step. The
+``*_derivative`` functions return g'(a) from z, written into ``out`` when given, so
 the training loop reuses its memory from batch to batch.
 """
 
@@ -38,12 +38,11 @@ def sigmoid_inplace(a, bias=None):
     return np.reciprocal(a, out=a)
 
 
-def sigmoid_backward_inplace(delta, z, scratch=None):
-    """delta ⊙= σ'(a) = z(1 − z)."""
-    s = np.subtract(1.0, z, out=scratch)  # (1 − z), in a reused buffer if given
+def sigmoid_derivative(z, out=None):
+    """σ'(a) = z(1 − z)."""
+    s = np.subtract(1.0, z, out=out)  # (1 − z)
     s *= z
-    delta *= s
-    return delta
+    return s
 
 
 def tanh_inplace(a, bias=None):
@@ -51,12 +50,11 @@ def tanh_inplace(a, bias=None):
     return np.tanh(_add(a, bias), out=a)
 
 
-def tanh_backward_inplace(delta, z, scratch=None):
-    """delta ⊙= tanh'(a) = 1 − z²."""
-    s = np.multiply(z, z, out=scratch)
+def tanh_derivative(z, out=None):
+    """tanh'(a) = 1 − z²."""
+    s = np.multiply(z, z, out=out)
     np.subtract(1.0, s, out=s)
-    delta *= s
-    return delta
+    return s
 
 
 def relu_inplace(a, bias=None):
@@ -64,11 +62,9 @@ def relu_inplace(a, bias=None):
     return np.maximum(_add(a, bias), 0.0, out=a)
 
 
-def relu_backward_inplace(delta, z, scratch=None):
-    """delta ⊙= relu'(a) = [a > 0], which is sign(z) since z = relu(a) ≥ 0."""
-    s = np.sign(z, out=scratch)  # a float mask: no boolean temporary
-    delta *= s
-    return delta
+def relu_derivative(z, out=None):
+    """relu'(a) = [a > 0], which is sign(z) since z = relu(a) ≥ 0."""
+    return np.sign(z, out=out)  # a float mask: no boolean temporary
 
 
 def identity_inplace(a, bias=None):
@@ -76,9 +72,9 @@ def identity_inplace(a, bias=None):
     return _add(a, bias)
 
 
-def identity_backward_inplace(delta, z, scratch=None):
-    """delta ⊙= 1."""
-    return delta
+def identity_derivative(z, out=None):
+    """identity'(a) = 1, as a scalar: multiplying by it broadcasts."""
+    return 1.0
 
 
 def log_softmax(a):
@@ -97,8 +93,8 @@ def softmax(a):
 
 
 ACTIVATIONS = {
-    "sigmoid": (sigmoid_inplace, sigmoid_backward_inplace),
-    "tanh": (tanh_inplace, tanh_backward_inplace),
-    "relu": (relu_inplace, relu_backward_inplace),
-    "identity": (identity_inplace, identity_backward_inplace),
+    "sigmoid": (sigmoid_inplace, sigmoid_derivative),
+    "tanh": (tanh_inplace, tanh_derivative),
+    "relu": (relu_inplace, relu_derivative),
+    "identity": (identity_inplace, identity_derivative),
 }

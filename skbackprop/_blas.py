@@ -21,8 +21,8 @@ def axpy(a, x, y):
     if routine is None or not y.flags.c_contiguous:
         y += a * x  # not a buffer of ours: the two-pass numpy form
         return y
-    y_flat = y.reshape(-1)  # a view, since y is contiguous
-    out = routine(x.reshape(-1), y_flat, a=a)
+    y_flat = y if y.ndim == 1 else y.reshape(-1)  # a view, since y is contiguous
+    out = routine(x if x.ndim == 1 else x.reshape(-1), y_flat, a=a)
     if out is not y_flat:  # BLAS worked on a copy (never for our buffers): write back
         y_flat[...] = out
     return y

@@ -154,26 +154,46 @@ def forward(params, X, workspace=None):
 
 def backward(params, layers, delta, grads, alpha, n, workspace=None):
     """Fill ``grads`` with ∇_{W_k} L and ∇_{b_k} L from the output delta δ_L."""
-    _, activation_backward = ACTIVATIONS[params.architecture.activation]
+    _, derivative = ACTIVATIONS[params.architecture.activation]
+    fit_intercept = params.architecture.fit_intercept
     m = delta.shape[0]
     ones = np.ones(m, delta.dtype) if workspace is None else workspace.ones[:m]
+    column_scale = None  # diag(w) still to apply to δ_k's columns (see below)
     for k in range(len(params.coefs) - 1, -1, -1):
         h_prev = layers[k]
         _matmul_into(h_prev.T, delta, grads.coefs[k])  # ∇_{W_k} L = h_{k−1}ᵀ δ_k
-        if params.architecture.fit_intercept:
+        if fit_intercept:
             # ∇_{b_k} L = 1ᵀ δ_k: a matrix–vector product beats delta.sum(axis=0)
             np.matmul(ones, delta, out=grads.intercepts[k])
-        if k > 0:
-            # δ_{k−1} = (δ_k W_kᵀ) ⊙ g'(a_{k−1}); δ_0 (the input's) is never needed.
-            delta_prev = scratch = None
-            if workspace is not None:
-                delta_prev = workspace.delta[k - 1][:m]
-                scratch = workspace.scratch[k - 1][:m]
-            # with one output unit δ W_kᵀ is an outer product, which broadcasting
+        if column_scale is not None:  # h_{k−1}ᵀ (δ diag(w)) = (h_{k−1}ᵀ δ) diag(w)
+            grads.coefs[k] *= column_scale
+            if fit_intercept:
+                grads.intercepts[k] *= column_scale
+        if k == 0:
+            break  # δ_0, the input's delta, is never needed
+        # δ_{k−1} = (δ_k W_kᵀ) ⊙ g'(a_{k−1}), g' read off h_{k−1} = g(a_{k−1})
+        delta_prev = scratch = None
+        if workspace is not None:
+            delta_prev = workspace.delta[k - 1][:m]
+            scratch = workspace.scratch[k - 1][:m]
+        W = params.coefs[k]
+        if k == 1 and W.shape[1] == 1:
+            # Layer 2 (k = 1 from 0) has one unit: W_2 is a column w, and
+            # δ_1 = (δ_2 wᵀ) ⊙ G = (G ⊙ δ_2) diag(w) with G = g'(a_1). Layer 1's
+            # gradients take diag(w) on their (fan_in, fan_out) results, which
+            # saves two passes over the (n_samples, fan_out) δ_1.
+            if delta_prev is None:
+                delta_prev = np.empty_like(h_prev)
+            g_prime = derivative(h_prev, out=delta_prev)  # a scalar for identity
+            np.multiply(g_prime, delta, out=delta_prev)  # G ⊙ δ_2
+            column_scale = W[:, 0]
+        else:
+            # with one unit δ_k W_kᵀ is an outer product, which broadcasting
             # computes faster than a K = 1 matrix product
-            product = np.multiply if delta.shape[1] == 1 else np.matmul
-            delta_prev = product(delta, params.coefs[k].T, out=delta_prev)
-            delta = activation_backward(delta_prev, h_prev, scratch)
+            product = np.multiply if W.shape[1] == 1 else np.matmul
+            delta_prev = product(delta, W.T, out=delta_prev)
+            delta_prev *= derivative(h_prev, out=scratch)
+        delta = delta_prev
     if alpha:
         # + (α/N) W_k for every k at once: the weights are one contiguous block
         axpy(alpha / n, params.weights, grads.weights)

@@ -39,34 +39,42 @@ def forward(name, a):
 
 # -- activations ---------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "identity"])
-def test_activation_backward_equals_numerical_derivative_of_forward(name):
+def test_activation_derivative_equals_numerical_derivative_of_forward(name):
     rng = np.random.RandomState(0)
     a = rng.uniform(-4, 4, (7, 5))
     a[np.abs(a) < 1e-3] = 0.5  # keep relu's kink out of the differences' reach
-    upstream = rng.randn(7, 5)
     eps = 1e-6
     numeric = (forward(name, a + eps) - forward(name, a - eps)) / (2 * eps)
     z = forward(name, a)
-    _, backward = ACTIVATIONS[name]
-    delta = backward(upstream.copy(), z)  # the derivative through the output z
-    assert_allclose(delta, upstream * numeric, rtol=1e-7, atol=1e-9)
-    # a reused scratch buffer gives the same result
-    scratch = np.full_like(a, np.nan)
-    assert_allclose(backward(upstream.copy(), z, scratch), delta, rtol=0, atol=0)
+    _, derivative = ACTIVATIONS[name]
+    g_prime = derivative(z)  # the derivative through the output z
+    assert_allclose(np.broadcast_to(g_prime, a.shape), numeric, rtol=1e-7, atol=1e-9)
+    # written into a reused buffer, the same values
+    out = np.full_like(a, np.nan)
+    assert_allclose(np.broadcast_to(derivative(z, out), a.shape), g_prime, rtol=0)
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "identity"])
+def test_activation_forward_adds_the_bias_first(name):
+    rng = np.random.RandomState(1)
+    a, b = rng.randn(4, 3), rng.randn(3)
+    forward_fn, _ = ACTIVATIONS[name]
+    assert_allclose(forward_fn(a.copy(), b), forward(name, a + b), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
 def test_activation_functions_work_in_place_and_keep_float32(name):
     a = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
-    forward_fn, backward = ACTIVATIONS[name]
-    reference = forward(name, a.astype(np.float64))
-    z = forward_fn(a)
+    forward_fn, derivative = ACTIVATIONS[name]
+    bias = np.array([0.0, 0.5, -0.5, 1.0])
+    reference = forward(name, a.astype(np.float64) + bias)
+    z = forward_fn(a, bias.astype(np.float32))
     assert z.dtype == np.float32
     assert np.shares_memory(z, a)  # "_inplace": the input is overwritten
     assert_allclose(z, reference, rtol=1e-6, atol=1e-7)
-    delta = np.ones_like(z)
-    out = backward(delta, z, np.empty_like(z))
-    assert out.dtype == np.float32 and np.shares_memory(out, delta)
+    out = np.empty_like(z)
+    g_prime = derivative(z, out)
+    assert g_prime.dtype == np.float32 and g_prime is out
 
 
 def test_tanh_and_relu_forward_are_the_textbook_functions():

@@ -202,6 +202,15 @@ def test_regressor_gradients_match_finite_differences(
     assert_gradients_match_finite_differences(reg, X, y, w, own_loop)
 
 
+@pytest.mark.parametrize("hidden", [(4, 1), (4, 1, 3)])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_one_unit_second_layer_gradients_match_finite_differences(hidden, activation):
+    # a one-unit layer 2 takes the factored path of (E27) in backward
+    clf, X, y, w = classifier_case(hidden, activation, 0.3, True, seed=2)
+    assert clf.coefs_[1].shape == (4, 1)
+    assert_gradients_match_finite_differences(clf, X, y, w)
+
+
 @pytest.mark.parametrize("class_weight", [{0: 1.0, 1: 3.0, 2: 0.5}, "balanced"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_classifier_gradients_with_class_weight_match_finite_differences(
@@ -245,21 +254,19 @@ def test_classifier_gradients_with_string_labels_match_finite_differences():
 
 
 # -- the checker must see a wrong gradient ------------------------------------------
-def _scaled_backward(backward, factor):
-    def wrong_backward(delta, z, scratch=None):
-        backward(delta, z, scratch)
-        delta *= factor
-        return delta
+def _scaled_derivative(derivative, factor):
+    def wrong_derivative(z, out=None):
+        return derivative(z, out) * factor
 
-    return wrong_backward
+    return wrong_derivative
 
 
 def test_check_gradients_detects_a_wrong_activation_derivative(monkeypatch):
     clf, X, y, _ = classifier_case((4, 3), "tanh", 0.0, False)
     assert check_gradients(clf, X, y).max_relative_error < TOL
-    forward, backward = _activations.ACTIVATIONS["tanh"]
+    forward, derivative = _activations.ACTIVATIONS["tanh"]
     monkeypatch.setitem(
-        _activations.ACTIVATIONS, "tanh", (forward, _scaled_backward(backward, 1.5))
+        _activations.ACTIVATIONS, "tanh", (forward, _scaled_derivative(derivative, 1.5))
     )
     report = check_gradients(clf, X, y)
     # |1.5g − g| / (1.5|g| + |g|) = 0.2 wherever the wrong derivative is used
