@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ._bench_floor import gemm_floor_seconds, gemm_flops
+from ._bench_floor import gemm_floor_seconds, gemm_flops, numpy_floor_seconds
 from ._bench_pair import (
     LIBRARIES,
     estimator_pair,
@@ -93,14 +93,21 @@ def run_workload(w, data, dtype, *, repeats, quick):
     runs = {
         lib: {"time": [], "loss": [], "score": [], "n_iter": []} for lib in LIBRARIES
     }
-    floor = []
+    floor, numpy_floor = [], []
     for r in range(repeats):
         pair = estimator_pair(w, n_train=n_train, epochs=epochs, random_state=r)
-        order = list(LIBRARIES) + ["floor"]
+        order = list(LIBRARIES) + ["floor", "numpy floor"]
         for name in order if r % 2 == 0 else order[::-1]:
             if name == "floor":
                 floor.append(
                     gemm_floor_seconds(X_train, layer_sizes, batch_rows, epochs)
+                )
+                continue
+            if name == "numpy floor":
+                numpy_floor.append(
+                    numpy_floor_seconds(
+                        X_train, layer_sizes, batch_rows, epochs, w.activation, w.solver
+                    )
                 )
                 continue
             estimator = pair[name]
@@ -120,6 +127,7 @@ def run_workload(w, data, dtype, *, repeats, quick):
     flops = gemm_flops(layer_sizes, n_train, epochs)
     t = {name: statistics.median(runs[name]["time"]) for name in LIBRARIES}
     t["floor"] = statistics.median(floor)
+    t["numpy_floor"] = statistics.median(numpy_floor)
     loss = {name: statistics.fmean(runs[name]["loss"]) for name in LIBRARIES}
     identical, init_diff = initial_weights_match(w, X_train[:1000], y_train[:1000])
     path_diff = same_path_difference(w, X_train[:2000], y_train[:2000], min(epochs, 10))
@@ -137,8 +145,11 @@ def run_workload(w, data, dtype, *, repeats, quick):
         "time_ours": t["ours"],
         "time_sklearn": t["sklearn"],
         "time_floor": t["floor"],
+        "time_numpy_floor": t["numpy_floor"],
         "ratio": t["ours"] / t["sklearn"],
         "ours_over_floor": t["ours"] / t["floor"],
+        "numpy_floor_over_floor": t["numpy_floor"] / t["floor"],
+        "ours_over_numpy_floor": t["ours"] / t["numpy_floor"],
         "target_ratio": w.target_ratio[DTYPES.index(dtype)],
         "target_floor": w.target_floor,
         "gflop": flops / 1e9,
@@ -157,6 +168,7 @@ def run_workload(w, data, dtype, *, repeats, quick):
         "peak_mib_sklearn": None,
         "runs": runs,
         "floor_runs": floor,
+        "numpy_floor_runs": numpy_floor,
     }
     if w.large:
         pair = estimator_pair(w, n_train=n_train, epochs=1, random_state=0)

@@ -59,6 +59,14 @@ def test_reported_ratio_and_gflops_follow_from_the_median_times(quick_run):
         assert_allclose(r["time_floor"], np.median(r["floor_runs"]))
         assert_allclose(r["ratio"], r["time_ours"] / r["time_sklearn"])
         assert_allclose(r["ours_over_floor"], r["time_ours"] / r["time_floor"])
+        assert_allclose(r["time_numpy_floor"], np.median(r["numpy_floor_runs"]))
+        assert_equal(len(r["numpy_floor_runs"]), r["repeats"])
+        assert_allclose(
+            r["numpy_floor_over_floor"], r["time_numpy_floor"] / r["time_floor"]
+        )
+        assert_allclose(
+            r["ours_over_numpy_floor"], r["time_ours"] / r["time_numpy_floor"]
+        )
         assert_allclose(r["gflops_ours"] * r["time_ours"], r["gflop"])
         assert_allclose(r["gflops_floor"] * r["time_floor"], r["gflop"])
 
