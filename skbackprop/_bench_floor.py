@@ -138,9 +138,10 @@ def numpy_floor_seconds(X, layer_sizes, batch_rows, epochs, activation, solver):
                 else:
                     h += b
             delta = deltas[last][:m]
-            np.exp(h, out=delta) if layer_sizes[-1] > 1 else np.subtract(
-                h, 0.5, out=delta
-            )
+            if layer_sizes[-1] > 1:
+                np.exp(h, out=delta)  # softmax's exp (its normalisation is tiny)
+            else:
+                np.subtract(h, 0.5, out=delta)  # ŷ − y
             delta *= 1.0 / m
             column_scale = None
             for k in range(last, -1, -1):
