@@ -179,9 +179,9 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
         W = params.coefs[k]
         if k == 1 and W.shape[1] == 1:
             # Layer 2 (k = 1 from 0) has one unit: W_2 is a column w, and
-            # δ_1 = (δ_2 wᵀ) ⊙ G = (G ⊙ δ_2) diag(w) with G = g'(a_1). Layer 1's
-            # gradients take diag(w) on their (fan_in, fan_out) results, which
-            # saves two passes over the (n_samples, fan_out) δ_1.
+            # δ_1 = (δ_2 wᵀ) ⊙ G = (G ⊙ δ_2) diag(w) with G = g'(a_1). G ⊙ δ_2 is
+            # one pass over (n_samples, fan_out) where δ_2 wᵀ and ⊙ G are two;
+            # diag(w) goes to layer 1's gradients, of shape (fan_in, fan_out).
             if delta_prev is None:
                 delta_prev = np.empty_like(h_prev)
             g_prime = derivative(h_prev, out=delta_prev)  # a scalar for identity
