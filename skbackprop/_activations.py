@@ -4,15 +4,17 @@ Every derivative is written through the activation's *output* ``z = g(a)``, whic
 is what the backward pass has at hand: ``σ'(a) = z(1 − z)``, ``tanh'(a) = 1 − z²``,
 ``relu'(a) = [z > 0]``. Functions ending in ``_inplace`` overwrite their first
 argument and return it; they take the layer's bias ``b`` (or None) and compute
-g(a + b), so the bias add can share a pass with the activation's first step. The
+g(a + b), so that the float64 sigmoid can fold the bias add into its negation. The
 ``*_derivative`` functions return g'(a) from z, written into ``out`` when given, so
-the training loop reuses its memory from batch to batch.
+the training loop reuses its memory from batch to batch (the identity's is the
+scalar 1).
 """
 
 import numpy as np
 
 
-def _add(a, bias):
+def _add_bias_inplace(a, bias):
+    """a += b, unless there is no bias."""
     if bias is not None:
         a += bias
     return a
@@ -22,7 +24,7 @@ def sigmoid_inplace(a, bias=None):
     """σ(a + b) = 1 / (1 + e^(−a − b)), in place, in the faster form for the dtype."""
     if a.dtype == np.float32:
         # ½·tanh(½(a + b)) + ½: float32 tanh is faster than exp plus a division
-        _add(a, bias)
+        _add_bias_inplace(a, bias)
         a *= 0.5
         np.tanh(a, out=a)
         a *= 0.5
@@ -47,7 +49,7 @@ def sigmoid_derivative(z, out=None):
 
 def tanh_inplace(a, bias=None):
     """tanh(a + b)."""
-    return np.tanh(_add(a, bias), out=a)
+    return np.tanh(_add_bias_inplace(a, bias), out=a)
 
 
 def tanh_derivative(z, out=None):
@@ -59,7 +61,7 @@ def tanh_derivative(z, out=None):
 
 def relu_inplace(a, bias=None):
     """max(a + b, 0)."""
-    return np.maximum(_add(a, bias), 0.0, out=a)
+    return np.maximum(_add_bias_inplace(a, bias), 0.0, out=a)
 
 
 def relu_derivative(z, out=None):
@@ -69,11 +71,11 @@ def relu_derivative(z, out=None):
 
 def identity_inplace(a, bias=None):
     """a + b."""
-    return _add(a, bias)
+    return _add_bias_inplace(a, bias)
 
 
 def identity_derivative(z, out=None):
-    """identity'(a) = 1, as a scalar: multiplying by it broadcasts."""
+    """identity'(a) = 1: the scalar, which broadcasts (``out`` is left alone)."""
     return 1.0
 
 

@@ -96,6 +96,8 @@ def numpy_floor_seconds(X, layer_sizes, batch_rows, epochs, activation, solver):
     and a column scaling when layer 2 has one unit); the L2 gradient (an axpy) and
     penalty (a dot); then the step: Adam's nine passes or one axpy for gd.
     """
+    if activation not in ("relu", "sigmoid") or solver not in ("adam", "gd"):
+        raise ValueError(f"no numpy floor for {activation=} with {solver=}")
     rng = np.random.default_rng(0)
     dtype = X.dtype
     shapes = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))

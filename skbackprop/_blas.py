@@ -13,13 +13,19 @@ _AXPY = {np.dtype(np.float64): blas.daxpy, np.dtype(np.float32): blas.saxpy}
 
 
 def axpy(a, x, y):
-    """y ← y + a·x in place; ``x`` and ``y`` of the same size, read as flat vectors.
+    """y ← y + a·x in place. ``a`` is a Python float. Returns ``y``.
 
-    ``a`` is a Python float. Returns ``y``.
+    BLAS does it for contiguous, writeable float buffers of the same shape (every
+    buffer of the training loop); anything else takes numpy's route.
     """
     routine = _AXPY.get(y.dtype)
-    if routine is None or not y.flags.c_contiguous:
-        y += a * x  # not a buffer of ours: the two-pass numpy form
+    ours = (
+        y.flags.c_contiguous and y.flags.writeable and y.size > 0 and x.shape == y.shape
+    )
+    if routine is None or not ours:
+        # numpy's two passes, with numpy's errors for a read-only or mismatched y
+        # (BLAS would write through a read-only flag, or update only len(x) values)
+        y += a * x
         return y
     y_flat = y if y.ndim == 1 else y.reshape(-1)  # a view, since y is contiguous
     out = routine(x if x.ndim == 1 else x.reshape(-1), y_flat, a=a)

@@ -100,6 +100,7 @@ def cross_entropy_and_delta(a, y, w, n):
     # Σ_j exp(a_j) per row as a matrix–vector product: faster than sum(axis=1)
     norm = proba @ np.ones(n_classes, a.dtype)
     picked -= np.log(norm)  # log ŷ_l = a_l − log Σ exp(a), never log(0)
+    np.minimum(picked, 0.0, out=picked)  # log ŷ_l ≤ 0: a shared shift may round to +ε
     loss = -_weighted_sum(picked, w) / n
     scale = _scale(w, n)  # w_i / N: a column, or the scalar 1/N
     # normalise and weigh in one pass: ŷ · w_i/N = exp(a) · (w_i/N) / Σ exp(a)

@@ -147,7 +147,7 @@ def forward(params, X, workspace=None):
         out = None if workspace is None else workspace.a[k][:n]
         a = _matmul_into(layers[-1], W, out)  # h_{k−1} W_k, (n_samples, fan_out)
         g = identity_inplace if k == last else activate
-        # g adds b_k itself, so the add can share a pass with g's first step
+        # g adds b_k itself: the float64 sigmoid folds it into its negation
         layers.append(g(a, b if fit_intercept else None))
     return layers
 

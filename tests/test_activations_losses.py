@@ -182,6 +182,21 @@ def test_cross_entropy_is_exact_whichever_shift_the_batch_gets(dtype, offset):
     assert_allclose(delta, expected_delta, rtol=rtol, atol=1e-7 * rtol)
 
 
+def test_cross_entropy_of_confident_rows_never_rounds_below_zero():
+    # a shared shift leaves log ŷ_l = x_l − log Σ exp(x) with both terms far from 0
+    # for rows below the batch's top: rounding alone could make −log ŷ_l negative
+    rng = np.random.RandomState(0)
+    for _ in range(300):
+        a = rng.randn(64, 3)
+        y = rng.randint(0, 3, 64)
+        a[np.arange(64), y] += 25.0  # confident, correct rows: −log ŷ_l ≈ 1e-11
+        a += rng.uniform(-20.0, 20.0, (64, 1))  # a span of up to ~75 …
+        a = a.astype(np.float32)
+        assert float(a.max() - a.min()) < 78.0  # … one shift for the batch in float32
+        loss, _ = cross_entropy_and_delta(a, y, None, 64.0)
+        assert loss >= 0.0
+
+
 # -- losses and their output deltas ----------------------------------------------------
 def weights_or_none(weighted, n):
     if not weighted:

@@ -45,6 +45,18 @@ def test_axpy_on_a_strided_view_writes_through():
     assert_allclose(base, expected, rtol=1e-15)
 
 
+def test_axpy_leaves_read_only_and_mismatched_arrays_to_numpy():
+    y = np.ones(4)
+    y.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        axpy(1.0, np.ones(4), y)
+    assert_array_equal(y, 1.0)  # BLAS would have written through the flag
+    y = np.zeros(4)
+    axpy(2.0, np.array([1.5]), y)  # broadcast by numpy, not just y[0] updated
+    assert_array_equal(y, 3.0)
+    assert axpy(1.0, np.empty(0), np.empty(0)).shape == (0,)
+
+
 @pytest.fixture
 def vectors():
     rng = np.random.RandomState(0)
