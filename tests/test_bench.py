@@ -19,6 +19,7 @@ from skbackprop._bench import (
     gemm_flops,
     main,
 )
+from skbackprop._bench_floor import numpy_floor_seconds
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -118,6 +119,13 @@ def test_markdown_output_is_two_tables_with_separator_rows(capsys):
         assert lines[i + 1].startswith("|---|---|--:|")
         assert lines[i + 2].startswith("| diabetes-gd | float32 |")
         assert_equal(lines[i + 2].count("|"), lines[i].count("|"))
+
+
+@pytest.mark.parametrize("activation, solver", [("tanh", "adam"), ("relu", "sgd")])
+def test_numpy_floor_refuses_what_it_does_not_model(activation, solver):
+    X = np.zeros((4, 3))
+    with pytest.raises(ValueError, match="no numpy floor"):
+        numpy_floor_seconds(X, (3, 2, 1), 2, 1, activation, solver)
 
 
 def test_gemm_flops_counts_forward_weight_gradient_and_hidden_delta_products():
