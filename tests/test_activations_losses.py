@@ -163,7 +163,7 @@ def test_cross_entropy_delta_is_finite_at_extreme_logits():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("offset", [-50.0, -100.0, -800.0])
-def test_cross_entropy_is_exact_whichever_shift_the_batch_gets(dtype, offset):
+def test_cross_entropy_is_accurate_whichever_shift_the_batch_gets(dtype, offset):
     # rows far below the batch maximum: one shift for the batch serves while the
     # logits span < 78 (float32) or 637 (float64); beyond, exp(a − max a) would
     # underflow for the low rows, so each row takes its own maximum
