@@ -124,6 +124,18 @@ def assert_gradients_match_finite_differences(
         assert_own_finite_differences_agree(estimator, X, y, sample_weight)
 
 
+def assert_same_loss_and_gradients(result, expected, rtol):
+    """Two ``loss_and_gradients`` results agree: the loss to 1e-12, every gradient
+    array to ``rtol``."""
+    loss, coef_grads, intercept_grads = result
+    loss_ref, coef_ref, intercept_ref = expected
+    assert_allclose(loss, loss_ref, rtol=1e-12)
+    for g, g_ref in zip(
+        coef_grads + intercept_grads, coef_ref + intercept_ref, strict=True
+    ):
+        assert_allclose(g, g_ref, rtol=rtol, atol=1e-15)
+
+
 def assert_own_finite_differences_agree(estimator, X, y, sample_weight):
     before = [p.copy() for p in estimator.coefs_ + estimator.intercepts_]
     _, coef_grads, intercept_grads = estimator.loss_and_gradients(X, y, sample_weight)
@@ -234,13 +246,11 @@ def test_class_weight_gradients_equal_those_of_the_same_sample_weights(weighted)
     per_sample = np.array([class_weight[label] for label in y])
     if w is not None:
         per_sample = per_sample * w
-    loss, coef_grads, intercept_grads = weighted_clf.loss_and_gradients(X, y, w)
-    loss_ref, coef_ref, intercept_ref = plain_clf.loss_and_gradients(X, y, per_sample)
-    assert_allclose(loss, loss_ref, rtol=1e-12)
-    for g, g_ref in zip(
-        coef_grads + intercept_grads, coef_ref + intercept_ref, strict=True
-    ):
-        assert_allclose(g, g_ref, rtol=1e-10, atol=1e-15)
+    assert_same_loss_and_gradients(
+        weighted_clf.loss_and_gradients(X, y, w),
+        plain_clf.loss_and_gradients(X, y, per_sample),
+        rtol=1e-10,
+    )
 
 
 def test_classifier_gradients_with_string_labels_match_finite_differences():
@@ -347,12 +357,10 @@ def test_sparse_input_gives_the_gradients_of_dense_input(
     X = X.copy()
     X[np.abs(X) < 0.7] = 0.0  # genuinely sparse
     X_sparse = sparse_format(X)
-    loss, coef_grads, intercept_grads = estimator.loss_and_gradients(X, y, w)
-    loss_sp, coef_sp, intercept_sp = estimator.loss_and_gradients(X_sparse, y, w)
-    assert_allclose(loss_sp, loss, rtol=1e-12)
-    for g_sp, g in zip(
-        coef_sp + intercept_sp, coef_grads + intercept_grads, strict=True
-    ):
-        assert_allclose(g_sp, g, rtol=1e-12, atol=1e-15)
+    assert_same_loss_and_gradients(
+        estimator.loss_and_gradients(X_sparse, y, w),
+        estimator.loss_and_gradients(X, y, w),
+        rtol=1e-12,
+    )
     report = check_gradients(estimator, X_sparse, y, sample_weight=w)
     assert report.max_relative_error < TOL, str(report)
