@@ -13,8 +13,6 @@ import time
 
 import numpy as np
 
-from ._blas import axpy
-
 
 def gemm_flops(layer_sizes, n_samples, epochs):
     """Floating-point operations of the training's matrix products.
@@ -93,8 +91,9 @@ def numpy_floor_seconds(X, layer_sizes, batch_rows, epochs, activation, solver):
     a_L (exp and a scaling for softmax, a subtraction and a scaling for squared
     error); backward h_{k−1}ᵀ δ_k, 1ᵀ δ_k and, below the top, δ_k W_kᵀ times g'
     (``_derivative_passes`` and one multiplication, or (E27)'s one multiplication
-    and a column scaling when layer 2 has one unit); the L2 gradient (an axpy) and
-    penalty (a dot); then the step: Adam's nine passes or one axpy for gd.
+    and a column scaling when layer 2 has one unit); the L2 gradient (two passes:
+    numpy has no axpy) and penalty (a dot); then the step: Adam's ten passes or
+    gd's two.
     """
     if activation not in ("relu", "sigmoid") or solver not in ("adam", "gd"):
         raise ValueError(f"no numpy floor for {activation=} with {solver=}")
@@ -118,6 +117,7 @@ def numpy_floor_seconds(X, layer_sizes, batch_rows, epochs, activation, solver):
         np.zeros(n_params, dtype),
         np.empty_like(grad),
     )
+    l2 = np.empty(n_weights, dtype)
     n = X.shape[0]
     gather = solver != "gd"
     last = len(weights) - 1
@@ -165,17 +165,19 @@ def numpy_floor_seconds(X, layer_sizes, batch_rows, epochs, activation, solver):
                         activation, inputs[k], scratch[k - 1][:m]
                     )
                 delta = below
-            axpy(1e-4, theta[:n_weights], grad[:n_weights])
+            # y ← y + a·x is two numpy passes (numpy has no axpy)
+            grad[:n_weights] += np.multiply(theta[:n_weights], 1e-4, out=l2)
             float(np.dot(theta[:n_weights], theta[:n_weights]))
-            if solver == "adam":
+            if solver == "adam":  # moments kept unscaled: ten passes
                 m1 *= 0.9
-                axpy(0.1, grad, m1)
+                m1 += grad
                 v1 *= 0.999
-                axpy(0.001, np.multiply(grad, grad, out=s1), v1)
+                v1 += np.multiply(grad, grad, out=s1)
                 np.sqrt(v1, out=s1)
                 s1 += 1e-8
                 np.divide(m1, s1, out=s1)
-                axpy(-1e-3, s1, theta)
+                s1 *= -1e-3
+                theta += s1
             else:
-                axpy(-0.1, grad, theta)
+                theta += np.multiply(grad, -0.1, out=s1)
     return time.perf_counter() - start

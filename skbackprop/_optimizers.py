@@ -12,7 +12,8 @@ import math
 import numpy as np
 import scipy.optimize
 
-from ._blas import axpy
+from ._inplace import add_scaled_inplace
+from ._threads import scipy_blas_single_threaded
 
 
 class _Stepper:
@@ -45,7 +46,7 @@ class GradientDescent(_Stepper):
         self.learning_rate = float(learning_rate)
 
     def step(self, theta, grad):
-        axpy(-self.learning_rate, grad, theta)
+        add_scaled_inplace(theta, -self.learning_rate, grad, self._scratch_like(theta))
 
 
 class MomentumSGD(_Stepper):
@@ -62,7 +63,8 @@ class MomentumSGD(_Stepper):
         if self.velocity is None:
             self.velocity = np.zeros_like(theta)
         self.velocity *= self.momentum
-        axpy(-self.learning_rate, grad, self.velocity)
+        s = self._scratch_like(theta)
+        add_scaled_inplace(self.velocity, -self.learning_rate, grad, s)
         theta += self.velocity
 
 
@@ -71,35 +73,66 @@ class Adam(_Stepper):
 
     m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²,
     θ ← θ − α_t m / (√v + ε),   α_t = α √(1 − β₂ᵗ) / (1 − β₁ᵗ).
+
+    The moments are stored divided by (1 − β₁) and (1 − β₂): m̃ ← β₁ m̃ + g and
+    ṽ ← β₂ ṽ + g² need no scaling pass, and with m = (1 − β₁) m̃, v = (1 − β₂) ṽ
+
+        α_t m / (√v + ε) = c_t m̃ / (√ṽ + ε'),
+        c_t = α_t (1 − β₁) / √(1 − β₂),   ε' = ε / √(1 − β₂).
+
+    Ten passes over θ-sized arrays per step, every one a single numpy call.
+    ``m`` and ``v`` read and write the textbook moments.
     """
 
-    _state = ("t", "m", "v")
+    _state = ("t", "m_sum", "v_sum")
 
     def __init__(self, learning_rate, beta_1, beta_2, epsilon):
         self.learning_rate = float(learning_rate)
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon = float(epsilon)
         self.t = 0
-        self.m = self.v = None
+        self.m_sum = self.v_sum = None  # m̃ = m / (1 − β₁), ṽ = v / (1 − β₂)
+
+    @property
+    def m(self):
+        return None if self.m_sum is None else (1.0 - self.beta_1) * self.m_sum
+
+    @property
+    def v(self):
+        return None if self.v_sum is None else (1.0 - self.beta_2) * self.v_sum
+
+    def load_state(self, previous):
+        super().load_state(previous)
+        # the sums were scaled by the previous β: keep m and v if β changed
+        for name, old, new in (
+            ("m_sum", previous.beta_1, self.beta_1),
+            ("v_sum", previous.beta_2, self.beta_2),
+        ):
+            if getattr(self, name) is not None and old != new:
+                getattr(self, name)[...] *= (1.0 - old) / (1.0 - new)
 
     def step(self, theta, grad):
-        if self.m is None:
-            self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
-        s = self._scratch_like(theta)
+        if self.m_sum is None:
+            self.m_sum, self.v_sum = np.zeros_like(theta), np.zeros_like(theta)
+        m_sum, v_sum, s = self.m_sum, self.v_sum, self._scratch_like(theta)
         self.t += 1
-        self.m *= self.beta_1
-        axpy(1.0 - self.beta_1, grad, self.m)
-        self.v *= self.beta_2
-        axpy(1.0 - self.beta_2, np.multiply(grad, grad, out=s), self.v)
-        lr_t = (
+        m_sum *= self.beta_1
+        m_sum += grad  # m̃ ← β₁ m̃ + g
+        v_sum *= self.beta_2
+        v_sum += np.multiply(grad, grad, out=s)  # ṽ ← β₂ ṽ + g²
+        root = math.sqrt(1.0 - self.beta_2)
+        c_t = (
             self.learning_rate
             * math.sqrt(1.0 - self.beta_2**self.t)
             / (1.0 - self.beta_1**self.t)
+            * (1.0 - self.beta_1)
+            / root
         )
-        np.sqrt(self.v, out=s)
-        s += self.epsilon
-        np.divide(self.m, s, out=s)  # m / (√v + ε)
-        axpy(-lr_t, s, theta)
+        np.sqrt(v_sum, out=s)
+        s += self.epsilon / root
+        np.divide(m_sum, s, out=s)  # m̃ / (√ṽ + ε')
+        s *= -c_t
+        theta += s
 
 
 def make_optimizer(estimator, previous=None):
@@ -125,13 +158,15 @@ def minimize_lbfgs(loss_and_gradient, theta0, max_iter, tol, callback, max_fun=1
     """Minimise with scipy's L-BFGS-B; ``loss_and_gradient(θ) -> (L, ∇L)``.
 
     scipy works in float64: ``result.x`` is float64 whatever ``theta0``'s dtype.
+    Its own vector work runs in scipy's BLAS, held to one thread meanwhile so that
+    it does not fight numpy's pool, which computes the objective.
     """
-    result = scipy.optimize.minimize(
-        loss_and_gradient,
-        theta0.astype(np.float64),
-        method="L-BFGS-B",
-        jac=True,
-        callback=callback,
-        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
-    )
-    return result
+    with scipy_blas_single_threaded():
+        return scipy.optimize.minimize(
+            loss_and_gradient,
+            theta0.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+        )

@@ -5,6 +5,7 @@ The closed forms, written by hand below:
     sgd       v ← μv − lr·g,  θ ← θ + v
     adam      m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,
               θ ← θ − lr_t·m / (√v + ε),  lr_t = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ)
+The one-BLAS-library guard is in ``test_threads.py``.
 """
 
 import math
@@ -16,7 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
-from skbackprop._blas import axpy
+from skbackprop._inplace import add_scaled_inplace
 from skbackprop._optimizers import Adam, GradientDescent, MomentumSGD
 
 N = 30
@@ -25,36 +26,21 @@ CLASSES = [0, 1, 2]
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(7,), (3, 5)])
-def test_axpy_adds_a_times_x_in_place(dtype, shape):
+@pytest.mark.parametrize("with_scratch", [True, False])
+def test_add_scaled_inplace_adds_a_times_x_and_keeps_the_dtype(
+    dtype, shape, with_scratch
+):
     rng = np.random.RandomState(0)
     x, y = rng.randn(*shape).astype(dtype), rng.randn(*shape).astype(dtype)
     expected = y.astype(np.float64) + 0.3 * x.astype(np.float64)
-    out = axpy(0.3, x, y)
+    scratch = np.empty_like(x) if with_scratch else None
+    out = add_scaled_inplace(y, 0.3, x, scratch)
     assert out is y
     assert y.dtype == dtype
     assert_allclose(y, expected, rtol=1e-6 if dtype == np.float32 else 1e-15)
-
-
-def test_axpy_on_a_strided_view_writes_through():
-    rng = np.random.RandomState(0)
-    base, x = rng.randn(4, 6), rng.randn(4, 3)
-    expected = base.copy()
-    expected[:, ::2] += -2.0 * x
-    view = base[:, ::2]  # not contiguous: no BLAS, same result
-    assert axpy(-2.0, x, view) is view
-    assert_allclose(base, expected, rtol=1e-15)
-
-
-def test_axpy_leaves_read_only_and_mismatched_arrays_to_numpy():
-    y = np.ones(4)
-    y.flags.writeable = False
-    with pytest.raises(ValueError, match="read-only"):
-        axpy(1.0, np.ones(4), y)
-    assert_array_equal(y, 1.0)  # BLAS would have written through the flag
-    y = np.zeros(4)
-    axpy(2.0, np.array([1.5]), y)  # broadcast by numpy, not just y[0] updated
-    assert_array_equal(y, 3.0)
-    assert axpy(1.0, np.empty(0), np.empty(0)).shape == (0,)
+    x_before = x.copy()
+    add_scaled_inplace(y, 0.0, x, scratch)
+    assert_array_equal(x, x_before)  # x is read, never written
 
 
 @pytest.fixture
@@ -389,3 +375,24 @@ def test_partial_fit_uses_a_learning_rate_changed_between_calls():
         [(w - b).ravel() for w, b in zip(reg.coefs_, before, strict=True)]
     )
     assert_allclose(moved, expected_velocity, rtol=1e-10, atol=1e-14)
+
+
+def test_adam_continued_under_new_betas_keeps_the_textbook_moments(vectors):
+    # partial_fit after set_params(beta_1=..., beta_2=...) continues m and v
+    # themselves, whatever scaling the optimizer stores them in
+    theta, grads = vectors
+    before = Adam(0.01, 0.8, 0.95, 1e-8)
+    for g in grads:
+        before.step(theta, g)
+    after = Adam(0.01, 0.5, 0.9, 1e-8)
+    after.load_state(before)
+    assert after.t == before.t
+    assert_allclose(after.m, before.m, rtol=1e-14)
+    assert_allclose(after.v, before.v, rtol=1e-14)
+    expected = theta.copy()
+    m = 0.5 * before.m + 0.5 * grads[0]
+    v = 0.9 * before.v + 0.1 * grads[0] ** 2
+    lr_t = 0.01 * math.sqrt(1 - 0.9**4) / (1 - 0.5**4)
+    expected -= lr_t * m / (np.sqrt(v) + 1e-8)
+    after.step(theta, grads[0])
+    assert_allclose(theta, expected, rtol=1e-12)
