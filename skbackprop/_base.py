@@ -135,19 +135,21 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         return tags
 
     # -- data --------------------------------------------------------------------
-    def _validate_training_data(self, X, y, sample_weight, *, reset, classes=None):
+    def _validate_training_data(
+        self, X, y, sample_weight, *, reset, classes=None, order=None
+    ):
+        """``order="C"``: a dense X comes back C-ordered, converted at most once."""
         X, y = validate_data(
             self,
             X,
             y,
             reset=reset,
             accept_sparse=["csr", "csc"],
-            dtype=FLOAT_DTYPES,
+            dtype=FLOAT_DTYPES if reset else self._params.flat.dtype,
+            order=order,
             multi_output=self._multi_output,
             y_numeric=self._y_numeric,
         )
-        if not reset:
-            X = self._as_model_dtype(X)
         if sp.issparse(X):
             X = X.tocsr()  # minibatches are row slices
         y_encoded, n_outputs = self._encode_targets(
@@ -174,16 +176,12 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
             )
         return w
 
-    def _as_model_dtype(self, X):
-        dtype = self._params.flat.dtype
-        return X if X.dtype == dtype else X.astype(dtype)
-
     def _validate_predict_input(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=FLOAT_DTYPES
+        dtype = self._params.flat.dtype  # converted once, straight to the model's
+        return validate_data(
+            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=dtype
         )
-        return self._as_model_dtype(X)
 
     def _raw_output(self, X):
         """ŷ (regression) or the logits a_L (classification), in the model's dtype."""
@@ -231,7 +229,12 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         else:
             self._check_same_architecture()
         X, y_raw, y, w, n_outputs = self._validate_training_data(
-            X, y, sample_weight, reset=first_call, classes=classes
+            X,
+            y,
+            sample_weight,
+            reset=first_call,
+            classes=classes,
+            order="C" if self._gathers_rows() else None,
         )
         if first_call:
             self._rng = check_random_state(self.random_state)

@@ -22,12 +22,13 @@ All parameters live in one flat buffer; ``coefs`` and ``intercepts`` are views i
 it, so an optimizer updates one array and L-BFGS needs no packing.
 """
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._activations import ACTIVATIONS, identity_inplace
-from ._blas import axpy
+from ._inplace import add_scaled_inplace
 from ._losses import loss_and_output_delta
 
 
@@ -123,6 +124,8 @@ class Workspace:
         self.delta = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
         self.scratch = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
         self.ones = np.ones(max_rows, dtype)  # 1ᵀ δ as a matrix product
+        n_weights = sum(fan_in * fan_out for fan_in, fan_out in architecture.shapes)
+        self.l2_term = np.empty(n_weights, dtype)  # (α/N) W, the L2 gradient
 
 
 def _matmul_into(A, B, out=None):
@@ -135,21 +138,27 @@ def _matmul_into(A, B, out=None):
     return out
 
 
-def forward(params, X, workspace=None):
-    """Return [h_0 = X, h_1, …, h_{L−1}, a_L]: the hidden outputs and the last
-    pre-activation (the output activation is applied by the loss or by predict)."""
+def layer_outputs(params, X, workspace=None):
+    """Yield h_1, …, h_{L−1} and a_L, one layer at a time: a caller that keeps
+    only the latest holds two layers at most (the one read, the one written)."""
     activate, _ = ACTIVATIONS[params.architecture.activation]
     n = X.shape[0]
-    layers = [X]
+    h = X
     last = len(params.coefs) - 1
     fit_intercept = params.architecture.fit_intercept
     for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
         out = None if workspace is None else workspace.a[k][:n]
-        a = _matmul_into(layers[-1], W, out)  # h_{k−1} W_k, (n_samples, fan_out)
+        a = _matmul_into(h, W, out)  # h_{k−1} W_k, (n_samples, fan_out)
         g = identity_inplace if k == last else activate
         # g adds b_k itself: the float64 sigmoid folds it into its negation
-        layers.append(g(a, b if fit_intercept else None))
-    return layers
+        h = g(a, b if fit_intercept else None)
+        yield h
+
+
+def forward(params, X, workspace=None):
+    """Return [h_0 = X, h_1, …, h_{L−1}, a_L]: the hidden outputs and the last
+    pre-activation (the output activation is applied by the loss or by predict)."""
+    return [X, *layer_outputs(params, X, workspace)]
 
 
 def backward(params, layers, delta, grads, alpha, n, workspace=None):
@@ -196,7 +205,8 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
         delta = delta_prev
     if alpha:
         # + (α/N) W_k for every k at once: the weights are one contiguous block
-        axpy(alpha / n, params.weights, grads.weights)
+        scratch = None if workspace is None else workspace.l2_term
+        add_scaled_inplace(grads.weights, alpha / n, params.weights, scratch)
     return grads
 
 
@@ -224,7 +234,8 @@ def loss_and_gradients(params, X, y, sample_weight, alpha, grads, workspace=None
 
 def predict_output(params, X):
     """ŷ for the identity and sigmoid outputs, the logits a_L for softmax."""
-    a = forward(params, X)[-1]
+    # keeping only the latest layer frees each one once the next is computed
+    (a,) = deque(layer_outputs(params, X), maxlen=1)
     if params.architecture.output_activation == "sigmoid":
         ACTIVATIONS["sigmoid"][0](a)
     return a

@@ -27,7 +27,11 @@ class MinibatchRunner:
     allocated once here and reused for every batch of every epoch.
     """
 
-    def __init__(self, params, X, y, sample_weight, batch_size, alpha):
+    def __init__(self, params, X, y, sample_weight, batch_size, alpha, *, shuffled):
+        if shuffled and not sp.issparse(X):
+            # take(axis=0) from anything but a C-ordered array first copies all of
+            # it, on every batch: copy once here instead (a no-op when C-ordered)
+            X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)
         self.params, self.X, self.y, self.w = params, X, y, sample_weight
         self.batch_size, self.alpha = batch_size, alpha
         dtype = params.flat.dtype
@@ -123,6 +127,15 @@ def _divergence_error(estimator, epoch):
 class TrainingLoopMixin:
     """The epoch loops of ``BaseBackprop``; they record progress on the estimator."""
 
+    def _gathers_rows(self):
+        """Whether training gathers shuffled rows of X into minibatches, which
+        wants X C-ordered (early stopping's split makes C-ordered copies itself)."""
+        return (
+            self.solver in ("sgd", "adam")
+            and self.shuffle
+            and not (self.early_stopping)
+        )
+
     def _batch_size(self, n_samples):
         if self.solver == "gd":
             return n_samples
@@ -153,16 +166,17 @@ class TrainingLoopMixin:
             self.best_validation_score_ = None
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        runner = MinibatchRunner(params, X, y, w, batch_size, self.alpha)
+        shuffled = self.shuffle and batch_size < n_samples
+        runner = MinibatchRunner(
+            params, X, y, w, batch_size, self.alpha, shuffled=shuffled
+        )
         max_epochs = 1 if incremental else self.max_iter
         self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
         reached_max_iter = False
         with np.errstate(all="ignore"):  # non-finite values are caught just below
             for _ in range(max_epochs):
-                order = None
-                if self.shuffle and batch_size < n_samples:
-                    order = self._rng.permutation(n_samples)
+                order = self._rng.permutation(n_samples) if shuffled else None
                 callbacks.begin_epoch()
                 loss = runner.run_epoch(optimizer, order)
                 if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
