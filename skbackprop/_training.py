@@ -38,7 +38,10 @@ class MinibatchRunner:
             self._X_batch = np.empty((batch_size, X.shape[1]), X.dtype)
         self._y_batch = np.empty((batch_size, *y.shape[1:]), y.dtype)
         self._w_batch = None if sample_weight is None else np.empty(batch_size, dtype)
-        self._last_batch = None  # (X, y, w) of the batch of the latest step
+        # The rows of the latest step's batch (a slice, or a view of the epoch's
+        # order, which is never written to): the gathered batch itself lives in
+        # buffers that later batches, stepped or skipped, overwrite.
+        self._last_rows = None
 
     def _gather(self, rows):
         """(X, y, w) of the batch; shuffled rows are copied into the reused buffers."""
@@ -83,7 +86,7 @@ class MinibatchRunner:
                 return float("nan")
             accumulated += loss * float(batch_weight)
             optimizer.step(self.params.flat, self.grads.flat)
-            self._last_batch = (X_batch, y_batch, w_batch)
+            self._last_rows = rows
         total_weight = n_samples if self.w is None else float(self.w.sum())
         return accumulated / total_weight
 
@@ -91,7 +94,7 @@ class MinibatchRunner:
         """Whether the loss of the last batch, at the weights its step left, is
         finite: an epoch's loss is measured before its last step. A forward
         pass only, once per training call."""
-        X_batch, y_batch, w_batch = self._last_batch
+        X_batch, y_batch, w_batch = self._gather(self._last_rows)
         n = X_batch.shape[0] if w_batch is None else float(w_batch.sum())
         a_L = forward(self.params, X_batch, self.workspace)[-1]
         loss, _ = loss_and_output_delta(
