@@ -1,8 +1,10 @@
 """check_gradients: the manual gradients against central finite differences."""
 
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ._network import Parameters, loss_and_gradients
 
@@ -40,6 +42,16 @@ def _relative_error(analytic, numeric):
     return float(np.linalg.norm(analytic - numeric) / max(scale, np.finfo(float).tiny))
 
 
+@validate_params(
+    {
+        "estimator": "no_validation",  # its own methods validate it
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "sample_weight": ["array-like", None],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=False,  # the estimator validates its parameters
+)
 def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
     """Compare ``loss_and_gradients`` with central finite differences.
 
@@ -53,6 +65,7 @@ def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     sample_weight : array-like of shape (n_samples,), default=None
     eps : float, default=1e-6
+        The finite-difference step ε, a positive finite number.
 
     Returns
     -------
