@@ -4,7 +4,10 @@ from dataclasses import dataclass, field
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import (
+    Interval,
+    validate_parameter_constraints,
+)
 
 from ._network import Parameters, loss_and_gradients
 
@@ -42,16 +45,6 @@ def _relative_error(analytic, numeric):
     return float(np.linalg.norm(analytic - numeric) / max(scale, np.finfo(float).tiny))
 
 
-@validate_params(
-    {
-        "estimator": "no_validation",  # its own methods validate it
-        "X": ["array-like", "sparse matrix"],
-        "y": ["array-like"],
-        "sample_weight": ["array-like", None],
-        "eps": [Interval(Real, 0, None, closed="neither")],
-    },
-    prefer_skip_nested_validation=False,  # the estimator validates its parameters
-)
 def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
     """Compare ``loss_and_gradients`` with central finite differences.
 
@@ -71,6 +64,13 @@ def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
     -------
     report : GradientCheckReport
     """
+    # Not the validate_params decorator: it would report the estimator's own
+    # invalid parameters as parameters of check_gradients.
+    validate_parameter_constraints(
+        {"eps": [Interval(Real, 0, None, closed="neither")]},
+        {"eps": eps},
+        caller_name="check_gradients",
+    )
     params, X, y, w = estimator._objective_inputs(X, y, sample_weight)
     params = params.copy(np.float64)
     X = X.astype(np.float64)

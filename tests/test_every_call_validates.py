@@ -81,7 +81,8 @@ def test_partial_fit_on_fitted_model_validates_class_weight_option():
 def test_gradient_window_validates_hyper_parameters(kind, function):
     est = partial_fitted(kind)
     est.set_params(alpha=np.nan)
-    with pytest.raises(InvalidParameterError, match="The 'alpha' parameter"):
+    name = type(est).__name__  # the estimator's parameter, not check_gradients'
+    with pytest.raises(InvalidParameterError, match=f"'alpha' parameter of {name}"):
         if function == "loss_and_gradients":
             est.loss_and_gradients(X, target(est))
         else:
