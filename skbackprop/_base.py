@@ -34,8 +34,13 @@ def _rollback_on_error(estimator):
     """
     saved = dict(estimator.__dict__)
     # A RandomState instance given as random_state is shared, not copied: keep a
-    # copy of the model's stream, which a failed call may have advanced.
+    # copy of the model's stream, which a failed call may have advanced, and the
+    # state of the user's instance, which a failed call must not advance either.
     saved_rng = copy.deepcopy(saved.get("_rng"))
+    shared = estimator.random_state
+    shared_state = (
+        shared.get_state() if isinstance(shared, np.random.RandomState) else None
+    )
     try:
         yield
     except BaseException:
@@ -44,6 +49,8 @@ def _rollback_on_error(estimator):
         estimator.__dict__.update(saved, **callbacks)
         if saved_rng is not None:
             estimator._rng = saved_rng
+        if shared_state is not None:
+            shared.set_state(shared_state)
         raise
 
 
@@ -87,6 +94,25 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
 
     def _validation_score(self, params, X, y, sample_weight):
         raise NotImplementedError
+
+    def _check_params(self, *, incremental=False):
+        """Validate the hyper-parameters, on every call that uses them.
+
+        ``_fit_context`` validates ``fit`` and a first ``partial_fit``, but skips a
+        ``partial_fit`` on a fitted model, and the gradient window has no context at
+        all; ``set_params`` may have changed anything since the last call. Runs
+        before any data is looked at or any random number is drawn.
+        """
+        self._validate_params()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it sees one chunk "
+                "at a time and has no held-out set. Set early_stopping=False."
+            )
+        self._check_derived_params(incremental=incremental)
+
+    def _check_derived_params(self, *, incremental):
+        """Checks beyond ``_parameter_constraints`` (a hook; none by default)."""
 
     def _has_stepping_solver(self):
         if self.solver == "lbfgs":
@@ -164,17 +190,32 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         target_weights = self._target_weights(y)
         if sample_weight is None and target_weights is None:
             return None
+        # Combined and summed in float64: the total N = Σ w must be finite in the
+        # model's dtype, checked before a float32 cast could overflow.
         w = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
         )
         if target_weights is not None:
-            w *= target_weights.astype(X.dtype, copy=False)
-        if not w.sum() > 0:
+            w *= target_weights
+        with np.errstate(over="ignore"):  # an infinite total is refused below
+            total = w.sum()
+        if not total > 0:
             raise ValueError(
                 "The sample weights sum to zero: at least one sample needs a "
                 "positive weight to train on."
             )
-        return w
+        largest = np.finfo(X.dtype).max
+        if not total <= largest:
+            source = "sample_weight"
+            if target_weights is not None:
+                source += " times class_weight"
+            raise ValueError(
+                f"The sample weights ({source}) sum to {total:.3g}, beyond the "
+                f"largest {X.dtype} ({largest:.3g}). Rescale sample_weight (e.g. "
+                "divide it by its mean): the loss depends on the weights' ratios, "
+                "and the L2 term alpha / (2 sum(sample_weight)) on their sum."
+            )
+        return w.astype(X.dtype, copy=False)
 
     def _validate_predict_input(self, X):
         check_is_fitted(self)
@@ -212,11 +253,15 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
 
     def _objective_inputs(self, X, y, sample_weight):
         check_is_fitted(self)
+        self._check_params()
         X, _, y, w, _ = self._validate_training_data(X, y, sample_weight, reset=False)
         return self._params, X, y, w
 
     # -- training ----------------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        # 1. Everything that can fail is checked before the first random draw:
+        #    hyper-parameters, data, and whether the validation split can be made.
+        self._check_params(incremental=incremental)
         first_call = not self.__sklearn_is_fitted__() or not (
             incremental or self.warm_start
         )
@@ -236,6 +281,9 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
             classes=classes,
             order="C" if self._gathers_rows() else None,
         )
+        if self.early_stopping and not incremental and self.solver != "lbfgs":
+            self._check_validation_split(y)
+        # 2. Draw and train.
         if first_call:
             self._rng = check_random_state(self.random_state)
             architecture = self._architecture(X.shape[1], n_outputs)

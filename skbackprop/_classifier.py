@@ -1,6 +1,6 @@
 """SoftmaxMLPClassifier: an L-layer network with a softmax output (seed 003)."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
@@ -132,19 +132,58 @@ random_state, warm_start, verbose
             output_activation="softmax",
         )
 
+    def _check_derived_params(self, *, incremental):
+        if isinstance(self.class_weight, dict):
+            weights = list(self.class_weight.values())
+            if not all(
+                isinstance(v, Real) and not isinstance(v, bool) and 0 <= v < np.inf
+                for v in weights
+            ):
+                raise ValueError(
+                    "class_weight must map each class to a finite, non-negative "
+                    f"number, got {self.class_weight!r}; give a class weight 0 to "
+                    "ignore that class."
+                )
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the whole y and is not supported "
+                "by partial_fit; pass a dict, e.g. computed once with "
+                "sklearn.utils.class_weight.compute_class_weight."
+            )
+
+    @staticmethod
+    def _check_classes(classes):
+        """The labels of ``classes=``: a 1-D array-like of at least 2 labels."""
+        labels = np.asarray(classes)
+        if labels.ndim != 1:
+            raise ValueError(
+                "classes must be a 1-D array-like of labels, e.g. np.unique(y); got "
+                f"an array of shape {labels.shape}."
+            )
+        check_classification_targets(labels)
+        labels = np.unique(labels)
+        if len(labels) < 2:
+            raise ValueError(
+                f"classes={classes!r} lists {len(labels)} label(s), but the "
+                "classifier needs at least 2: pass every label the model will see."
+            )
+        return labels
+
     def _encode_targets(self, y, *, first_call, classes=None):
         check_classification_targets(y)
+        if classes is not None:
+            labels = self._check_classes(classes)
         if first_call:
-            labels = np.unique(y if classes is None else classes)
-            if len(labels) < 2:
-                raise ValueError(
-                    "The classifier needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {labels[0]!r}."
-                )
+            if classes is None:
+                labels = np.unique(y)
+                if len(labels) < 2:
+                    raise ValueError(
+                        "The classifier needs samples of at least 2 classes in the "
+                        "data, but the data contains only one class: "
+                        f"{labels[0]!r}."
+                    )
             self.classes_ = labels
-        elif classes is not None and not np.array_equal(
-            np.unique(classes), self.classes_
-        ):
+        elif classes is not None and not np.array_equal(labels, self.classes_):
             raise ValueError(
                 f"classes={classes!r} differs from the classes of the first "
                 f"partial_fit call, {self.classes_!r}."
@@ -170,11 +209,6 @@ random_state, warm_start, verbose
             per_class = compute_class_weight(
                 self.class_weight, classes=labels, y=labels[y]
             )
-            if np.any(per_class < 0):
-                raise ValueError(
-                    f"class_weight must not be negative, got {self.class_weight!r}; "
-                    "give a class weight 0 to ignore that class."
-                )
         return per_class[y]
 
     def _validation_score(self, params, X, y, sample_weight):
@@ -220,12 +254,6 @@ random_state, warm_start, verbose
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit "
                     "(every label the model will see, e.g. classes=np.unique(y))."
-                )
-            if self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' needs the whole y and is not supported "
-                    "by partial_fit; pass a dict, e.g. computed once with "
-                    "sklearn.utils.class_weight.compute_class_weight."
                 )
             return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 

@@ -1,8 +1,13 @@
 """check_gradients: the manual gradients against central finite differences."""
 
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
+from sklearn.utils._param_validation import (
+    Interval,
+    validate_parameter_constraints,
+)
 
 from ._network import Parameters, loss_and_gradients
 
@@ -53,11 +58,19 @@ def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     sample_weight : array-like of shape (n_samples,), default=None
     eps : float, default=1e-6
+        The finite-difference step ε, a positive finite number.
 
     Returns
     -------
     report : GradientCheckReport
     """
+    # Not the validate_params decorator: it would report the estimator's own
+    # invalid parameters as parameters of check_gradients.
+    validate_parameter_constraints(
+        {"eps": [Interval(Real, 0, None, closed="neither")]},
+        {"eps": eps},
+        caller_name="check_gradients",
+    )
     params, X, y, w = estimator._objective_inputs(X, y, sample_weight)
     params = params.copy(np.float64)
     X = X.astype(np.float64)

@@ -16,9 +16,19 @@ import numpy as np
 from ._activations import sigmoid_inplace
 
 
-def _weighted_sum(values, w):
-    """Σ_i w_i · values_i (plain sum when w is None), as a Python float."""
-    return float(values.sum() if w is None else np.dot(w, values))
+def _weighted_mean(values, w, n):
+    """(1/N) Σ_i w_i · values_i as a Python float.
+
+    Huge weights can overflow the products w_i · values_i where the mean itself is
+    finite: then it is summed again over the factors w_i / N ≤ 1.
+    """
+    if w is None:
+        return float(values.sum()) / n
+    with np.errstate(over="ignore"):  # caught just below
+        mean = float(np.dot(w, values)) / n
+    if not math.isfinite(mean):
+        mean = float(np.dot(w / n, values))
+    return mean
 
 
 def _scale(w, n):
@@ -29,13 +39,13 @@ def _scale(w, n):
 def squared_error(y, y_hat, w, n):
     """L = 1/(2N) Σ_i w_i Σ_j (y_ij − ŷ_ij)²   (seed 000 eq. 2, summed over outputs)."""
     r = y - y_hat
-    return 0.5 * _weighted_sum(np.einsum("ij,ij->i", r, r), w) / n
+    return 0.5 * _weighted_mean(np.einsum("ij,ij->i", r, r), w, n)
 
 
 def cross_entropy(y, log_proba, w, n):
     """L = −(1/N) Σ_i w_i log ŷ_{i,l_i}, l_i the index of sample i's class."""
     picked = log_proba[np.arange(len(y)), y]
-    return -_weighted_sum(picked, w) / n
+    return -_weighted_mean(picked, w, n)
 
 
 def squared_error_and_delta(a, y, w, n, output_activation):
@@ -53,7 +63,7 @@ def squared_error_and_delta(a, y, w, n, output_activation):
         flat = residual.reshape(-1)
         loss = 0.5 * float(np.dot(flat, flat)) / n
     else:
-        loss = 0.5 * _weighted_sum(np.einsum("ij,ij->i", residual, residual), w) / n
+        loss = 0.5 * _weighted_mean(np.einsum("ij,ij->i", residual, residual), w, n)
     delta = residual
     if output_activation == "sigmoid":
         delta *= slope
@@ -101,7 +111,7 @@ def cross_entropy_and_delta(a, y, w, n):
     norm = proba @ np.ones(n_classes, a.dtype)
     picked -= np.log(norm)  # log ŷ_l = a_l − log Σ exp(a), never log(0)
     np.minimum(picked, 0.0, out=picked)  # log ŷ_l ≤ 0: a shared shift may round to +ε
-    loss = -_weighted_sum(picked, w) / n
+    loss = -_weighted_mean(picked, w, n)
     scale = _scale(w, n)  # w_i / N: a column, or the scalar 1/N
     # normalise and weigh in one pass: ŷ · w_i/N = exp(a) · (w_i/N) / Σ exp(a)
     proba *= np.divide(scale, norm[:, np.newaxis], out=norm[:, np.newaxis])

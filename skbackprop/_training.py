@@ -42,7 +42,10 @@ class MinibatchRunner:
             self._X_batch = np.empty((batch_size, X.shape[1]), X.dtype)
         self._y_batch = np.empty((batch_size, *y.shape[1:]), y.dtype)
         self._w_batch = None if sample_weight is None else np.empty(batch_size, dtype)
-        self._last_batch = None  # (X, y, w) of the batch of the latest step
+        # The rows of the latest step's batch (a slice, or a view of the epoch's
+        # order, which is never written to): the gathered batch itself lives in
+        # buffers that later batches, stepped or skipped, overwrite.
+        self._last_rows = None
 
     def _gather(self, rows):
         """(X, y, w) of the batch; shuffled rows are copied into the reused buffers."""
@@ -65,7 +68,8 @@ class MinibatchRunner:
         """One pass over the data in ``order`` (None: as stored); returns the
         sample-weighted mean of the batch losses, NaN at the first non-finite one."""
         n_samples = self.X.shape[0]
-        accumulated = 0.0
+        total_weight = n_samples if self.w is None else float(self.w.sum())
+        accumulated = 0.0  # Σ_batches loss · (batch weight / total weight)
         for start in range(0, n_samples, self.batch_size):
             rows = slice(start, start + self.batch_size)
             if order is not None:
@@ -85,17 +89,16 @@ class MinibatchRunner:
             )
             if not math.isfinite(loss):
                 return float("nan")
-            accumulated += loss * float(batch_weight)
+            accumulated += loss * (float(batch_weight) / total_weight)
             optimizer.step(self.params.flat, self.grads.flat)
-            self._last_batch = (X_batch, y_batch, w_batch)
-        total_weight = n_samples if self.w is None else float(self.w.sum())
-        return accumulated / total_weight
+            self._last_rows = rows
+        return accumulated
 
     def last_step_is_finite(self):
         """Whether the loss of the last batch, at the weights its step left, is
         finite: an epoch's loss is measured before its last step. A forward
         pass only, once per training call."""
-        X_batch, y_batch, w_batch = self._last_batch
+        X_batch, y_batch, w_batch = self._gather(self._last_rows)
         n = X_batch.shape[0] if w_batch is None else float(w_batch.sum())
         a_L = forward(self.params, X_batch, self.workspace)[-1]
         loss, _ = loss_and_output_delta(
@@ -146,11 +149,6 @@ class TrainingLoopMixin:
     def _fit_stochastic(self, params, X, y, w, callbacks, *, incremental):
         # partial_fit continues the optimizer's state under the current
         # hyper-parameters; fit (warm or not) starts a fresh optimizer.
-        if incremental and self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True: it sees one chunk "
-                "at a time and has no held-out set. Set early_stopping=False."
-            )
         optimizer = make_optimizer(self, self._optimizer if incremental else None)
         if not incremental:
             self._no_improvement_count = 0
@@ -218,6 +216,41 @@ class TrainingLoopMixin:
             )
         self._optimizer = optimizer
 
+    def _check_validation_split(self, y):
+        """Raise if early stopping's split cannot be made, before it draws.
+
+        The sizes are train_test_split's: ⌈validation_fraction · n⌉ held out, the
+        rest to train on. A classifier splits stratified by class, so each class
+        needs 2 samples and each side one sample per class.
+        """
+        n_samples = y.shape[0]
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        n_train = n_samples - n_val
+        split = (
+            f"validation_fraction={self.validation_fraction} of {n_samples} samples "
+            f"holds out {n_val} and leaves {n_train} to train on"
+        )
+        remedy = (
+            "Change validation_fraction, give more samples, or set "
+            "early_stopping=False."
+        )
+        if n_val < 2 or n_train < 1:
+            raise ValueError(
+                f"The validation set is too small or leaves nothing to train on: "
+                f"{split}; early stopping needs at least 2 held-out samples and 1 to "
+                f"train on. {remedy}"
+            )
+        if self._stratify_validation:
+            counts = np.unique(y, return_counts=True)[1]
+            if counts.min() < 2 or min(n_val, n_train) < counts.size:
+                raise ValueError(
+                    "With early_stopping=True the classifier holds out a split "
+                    "stratified by class, which needs at least 2 samples of every "
+                    f"class and one sample per class on each side: {split}, for "
+                    f"{counts.size} classes, the smallest with {counts.min()} "
+                    f"sample(s). {remedy}"
+                )
+
     def _split_validation(self, X, y, w):
         stratify = y if self._stratify_validation else None
         arrays = (X, y) if w is None else (X, y, w)
@@ -227,13 +260,6 @@ class TrainingLoopMixin:
             random_state=self._rng,
             stratify=stratify,
         )
-        if parts[1].shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small: validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples leaves "
-                f"{parts[1].shape[0]}. Increase validation_fraction or the number of "
-                "samples, or set early_stopping=False."
-            )
         if w is None:
             parts += [None, None]
         elif not (parts[4].sum() > 0 and parts[5].sum() > 0):
