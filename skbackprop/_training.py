@@ -274,10 +274,13 @@ class TrainingLoopMixin:
     def _fit_lbfgs(self, params, X, y, w, callbacks):
         grads = Parameters.zeros(params.architecture, params.flat.dtype)
         dtype = params.flat.dtype
+        # every evaluation is a full batch: reuse its layer buffers rather than
+        # have each evaluation allocate (and page in) them again
+        workspace = Workspace(params.architecture, X.shape[0], dtype)
 
         def objective(theta):
             params.flat[...] = theta.astype(dtype, copy=False)
-            loss = loss_and_gradients(params, X, y, w, self.alpha, grads)
+            loss = loss_and_gradients(params, X, y, w, self.alpha, grads, workspace)
             return loss, grads.flat.astype(np.float64)
 
         start_time = time.perf_counter()
