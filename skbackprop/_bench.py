@@ -26,12 +26,18 @@ import sys
 import time
 import tracemalloc
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from ._bench_floor import gemm_floor_seconds, gemm_flops, numpy_floor_seconds
+from ._bench_floor import (
+    NUMPY_FLOOR_SOLVERS,
+    gemm_floor_seconds,
+    gemm_flops,
+    numpy_floor_seconds,
+)
 from ._bench_pair import (
     LIBRARIES,
     estimator_pair,
@@ -55,7 +61,7 @@ def _layer_sizes(w, X, y):
 
 
 def _batch_rows(w, n_train):
-    if w.solver == "gd":
+    if w.solver in ("gd", "lbfgs"):  # full batch
         return n_train
     return min(200 if w.batch_size == "auto" else w.batch_size, n_train)
 
@@ -80,12 +86,26 @@ def _peak_memory_mib(estimator, X, y):
     return peak / 2**20
 
 
-def run_workload(w, data, dtype, *, repeats, quick):
-    """Fit both libraries ``repeats`` times and return one row of results."""
+def _as_given(w, X):
+    """X as the workload's users pass it: a numpy array or a pandas DataFrame."""
+    if not w.dataframe:
+        return X
+    import pandas as pd  # only for the DataFrame workloads
+
+    return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+
+
+def run_workload(w, data, dtype, *, repeats, quick, threads):
+    """Fit both libraries ``repeats`` times and return one row of results.
+
+    ``threads`` ("one" or "default") only labels the row: the caller sets the
+    BLAS threading around the call.
+    """
     X_train, X_test, y_train, y_test = data
     X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
     if w.task == "regression":
         y_train, y_test = y_train.astype(dtype), y_test.astype(dtype)
+    X_fit, X_score = _as_given(w, X_train), _as_given(w, X_test)
     epochs = w.quick_epochs if quick else w.epochs
     n_train = X_train.shape[0]
     layer_sizes = _layer_sizes(w, X_train, y_train)
@@ -104,19 +124,25 @@ def run_workload(w, data, dtype, *, repeats, quick):
                 )
                 continue
             if name == "numpy floor":
-                numpy_floor.append(
-                    numpy_floor_seconds(
-                        X_train, layer_sizes, batch_rows, epochs, w.activation, w.solver
+                if w.solver in NUMPY_FLOOR_SOLVERS:
+                    numpy_floor.append(
+                        numpy_floor_seconds(
+                            X_train,
+                            layer_sizes,
+                            batch_rows,
+                            epochs,
+                            w.activation,
+                            w.solver,
+                        )
                     )
-                )
                 continue
             estimator = pair[name]
-            seconds = _timed_fit(estimator, X_train, y_train)
+            seconds = _timed_fit(estimator, X_fit, y_train)
             if estimator.coefs_[0].dtype != np.dtype(dtype):
                 raise RuntimeError(f"{name} trained in {estimator.coefs_[0].dtype}.")
             runs[name]["time"].append(seconds)
             runs[name]["loss"].append(float(estimator.loss_))
-            runs[name]["score"].append(float(estimator.score(X_test, y_test)))
+            runs[name]["score"].append(float(estimator.score(X_score, y_test)))
             runs[name]["n_iter"].append(int(estimator.n_iter_))
     for name in LIBRARIES:
         if set(runs[name]["n_iter"]) != {epochs}:
@@ -127,13 +153,18 @@ def run_workload(w, data, dtype, *, repeats, quick):
     flops = gemm_flops(layer_sizes, n_train, epochs)
     t = {name: statistics.median(runs[name]["time"]) for name in LIBRARIES}
     t["floor"] = statistics.median(floor)
-    t["numpy_floor"] = statistics.median(numpy_floor)
+    t["numpy_floor"] = statistics.median(numpy_floor) if numpy_floor else None
     loss = {name: statistics.fmean(runs[name]["loss"]) for name in LIBRARIES}
     identical, init_diff = initial_weights_match(w, X_train[:1000], y_train[:1000])
     path_diff = same_path_difference(w, X_train[:2000], y_train[:2000], min(epochs, 10))
+    numpy_floor_ratio = (
+        None if t["numpy_floor"] is None else t["numpy_floor"] / t["floor"]
+    )
     row = {
         "workload": w.name,
         "dtype": dtype,
+        "threads": threads,
+        "input": "DataFrame" if w.dataframe else "ndarray",
         "n_train": n_train,
         "layer_sizes": list(layer_sizes),
         "solver": w.solver,
@@ -148,9 +179,15 @@ def run_workload(w, data, dtype, *, repeats, quick):
         "time_numpy_floor": t["numpy_floor"],
         "ratio": t["ours"] / t["sklearn"],
         "ours_over_floor": t["ours"] / t["floor"],
-        "numpy_floor_over_floor": t["numpy_floor"] / t["floor"],
-        "ours_over_numpy_floor": t["ours"] / t["numpy_floor"],
-        "target_ratio": w.target_ratio[DTYPES.index(dtype)],
+        "numpy_floor_over_floor": numpy_floor_ratio,
+        "ours_over_numpy_floor": (
+            None if t["numpy_floor"] is None else t["ours"] / t["numpy_floor"]
+        ),
+        "target_ratio": (
+            w.target_ratio[DTYPES.index(dtype)]
+            if threads == "one"
+            else w.target_default
+        ),
         "target_floor": w.target_floor,
         "gflop": flops / 1e9,
         "gflops_ours": flops / t["ours"] / 1e9,
@@ -173,16 +210,25 @@ def run_workload(w, data, dtype, *, repeats, quick):
     if w.large:
         pair = estimator_pair(w, n_train=n_train, epochs=1, random_state=0)
         for name in LIBRARIES:
-            row[f"peak_mib_{name}"] = _peak_memory_mib(pair[name], X_train, y_train)
+            row[f"peak_mib_{name}"] = _peak_memory_mib(pair[name], X_fit, y_train)
     return row
 
 
 # -- command line ----------------------------------------------------------------
+THREADINGS = ("one", "default")
+
+
+def _default_threading():
+    counts = sorted({i["num_threads"] for i in threadpool_info()})
+    return f"the machine's default threading ({'/'.join(map(str, counts))} threads)"
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m skbackprop bench",
         description="Time skbackprop against scikit-learn's MLPClassifier/"
-        "MLPRegressor doing the same work, on one BLAS thread.",
+        "MLPRegressor doing the same work, at one BLAS thread and at the machine's "
+        "default threading.",
     )
     parser.add_argument(
         "--workloads",
@@ -193,6 +239,13 @@ def _parser():
         help=f"subset of {', '.join(WORKLOADS)} (default: all)",
     )
     parser.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES))
+    parser.add_argument(
+        "--threads",
+        nargs="+",
+        choices=THREADINGS,
+        default=list(THREADINGS),
+        help="BLAS threading: 'one' thread, the machine's 'default' (default: both)",
+    )
     parser.add_argument(
         "--repeats",
         type=int,
@@ -228,23 +281,42 @@ def main(argv=None):
     info = machine_info()
     print_machine(info, args.markdown)
     rows = []
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+    datasets = {}
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for name in args.workloads:
-            w = WORKLOADS[name]
-            data = w.load(args.quick)
-            for dtype in args.dtypes:
-                rows.append(
-                    run_workload(w, data, dtype, repeats=args.repeats, quick=args.quick)
-                )
-                print(f"done: {name} {dtype}", file=sys.stderr, flush=True)
-                if args.profile:
-                    profile_fit(w, data, dtype, quick=args.quick)
-    print(
-        f"\nMedian fit time over {args.repeats} repeat(s), one BLAS thread; "
-        "GFLOP/s counts the matrix products only.\n"
-    )
-    print(format_table(rows, TIME_COLUMNS, markdown=args.markdown))
+        for threads in args.threads:
+            limit = threadpool_limits(limits=1) if threads == "one" else nullcontext()
+            with limit:
+                for name in args.workloads:
+                    w = WORKLOADS[name]
+                    if w.load not in datasets:
+                        datasets[w.load] = w.load(args.quick)
+                    data = datasets[w.load]
+                    for dtype in (d for d in args.dtypes if d in w.dtypes):
+                        row = run_workload(
+                            w,
+                            data,
+                            dtype,
+                            repeats=args.repeats,
+                            quick=args.quick,
+                            threads=threads,
+                        )
+                        rows.append(row)
+                        print(
+                            f"done: {name} {dtype} ({threads} threading)",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        if args.profile:
+                            profile_fit(w, data, dtype, quick=args.quick)
+    for threads in args.threads:
+        table = [r for r in rows if r["threads"] == threads]
+        how = "one BLAS thread" if threads == "one" else _default_threading()
+        print(
+            f"\nMedian fit time over {args.repeats} repeat(s), {how}; GFLOP/s "
+            "counts the matrix products only.\n"
+        )
+        print(format_table(table, TIME_COLUMNS, markdown=args.markdown))
     print(
         "\nFinal training loss and held-out score (accuracy or R²): means over the "
         "repeats' seeds; peak memory of a one-epoch fit (tracemalloc).\n"

@@ -81,6 +81,9 @@ def _derivative_passes(activation, z, out):
     return out
 
 
+NUMPY_FLOOR_SOLVERS = ("adam", "gd")  # the optimizer steps the numpy floor models
+
+
 def numpy_floor_seconds(X, layer_sizes, batch_rows, epochs, activation, solver):
     """Time the GEMM floor's products plus every elementwise pass the training's
     equations need, each one numpy call into a preallocated buffer: the limit for
@@ -95,7 +98,7 @@ def numpy_floor_seconds(X, layer_sizes, batch_rows, epochs, activation, solver):
     numpy has no axpy) and penalty (a dot); then the step: Adam's ten passes or
     gd's two.
     """
-    if activation not in ("relu", "sigmoid") or solver not in ("adam", "gd"):
+    if activation not in ("relu", "sigmoid") or solver not in NUMPY_FLOOR_SOLVERS:
         raise ValueError(f"no numpy floor for {activation=} with {solver=}")
     rng = np.random.default_rng(0)
     dtype = X.dtype

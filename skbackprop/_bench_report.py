@@ -22,9 +22,16 @@ def _fmt(value, spec):
     return "—" if value is None else format(value, spec)
 
 
+def _same_init(r):
+    if r["init_identical"] is None:
+        return "— (binary)"  # a two-unit softmax beside one logistic unit
+    return "yes" if r["init_identical"] else f"no ({r['init_max_abs_diff']:.1e})"
+
+
 TIME_COLUMNS = [
     ("workload", lambda r: r["workload"]),
     ("dtype", lambda r: r["dtype"]),
+    ("input", lambda r: r["input"]),
     ("epochs", lambda r: str(r["epochs"])),
     ("ours s", lambda r: f"{r['time_ours']:.3f}"),
     ("sklearn s", lambda r: f"{r['time_sklearn']:.3f}"),
@@ -32,9 +39,9 @@ TIME_COLUMNS = [
     ("target", lambda r: f"≤ {r['target_ratio']:.2f}"),
     ("floor s", lambda r: f"{r['time_floor']:.3f}"),
     ("ours/floor", lambda r: f"{r['ours_over_floor']:.2f}"),
-    ("numpy floor s", lambda r: f"{r['time_numpy_floor']:.3f}"),
-    ("numpy floor/floor", lambda r: f"{r['numpy_floor_over_floor']:.2f}"),
-    ("ours/numpy floor", lambda r: f"{r['ours_over_numpy_floor']:.2f}"),
+    ("numpy floor s", lambda r: _fmt(r["time_numpy_floor"], ".3f")),
+    ("numpy floor/floor", lambda r: _fmt(r["numpy_floor_over_floor"], ".2f")),
+    ("ours/numpy floor", lambda r: _fmt(r["ours_over_numpy_floor"], ".2f")),
     ("GFLOP/s ours", lambda r: f"{r['gflops_ours']:.1f}"),
     ("GFLOP/s sklearn", lambda r: f"{r['gflops_sklearn']:.1f}"),
     ("GFLOP/s floor", lambda r: f"{r['gflops_floor']:.1f}"),
@@ -42,18 +49,14 @@ TIME_COLUMNS = [
 WORK_COLUMNS = [
     ("workload", lambda r: r["workload"]),
     ("dtype", lambda r: r["dtype"]),
+    ("threads", lambda r: r["threads"]),
     ("loss ours", lambda r: f"{r['loss_ours']:.5g}"),
     ("loss sklearn", lambda r: f"{r['loss_sklearn']:.5g}"),
     ("loss diff", lambda r: f"{100 * r['loss_rel_diff']:+.2f} %"),
     ("score ours", lambda r: f"{r['score_ours']:.4f}"),
     ("score sklearn", lambda r: f"{r['score_sklearn']:.4f}"),
-    (
-        "same init",
-        lambda r: (
-            "yes" if r["init_identical"] else f"no ({r['init_max_abs_diff']:.1e})"
-        ),
-    ),
-    ("same path", lambda r: f"{r['same_path_rel_diff']:.0e}"),
+    ("same init", lambda r: _same_init(r)),
+    ("same path", lambda r: _fmt(r["same_path_rel_diff"], ".0e")),
     ("peak MiB ours", lambda r: _fmt(r["peak_mib_ours"], ".1f")),
     ("peak MiB sklearn", lambda r: _fmt(r["peak_mib_sklearn"], ".1f")),
 ]

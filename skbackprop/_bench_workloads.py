@@ -66,6 +66,16 @@ def _regression(quick):
     return _split_and_scale(X, y, test_size=1 / 6, scale_y=True)
 
 
+def _first_fit(quick):
+    """A user's first fit: make_classification's defaults, 20 000 training rows of
+    200 features (a network of 20 000 weights, where the thread pools fought)."""
+    n_train, n_features = (1_000, 20) if quick else (20_000, 200)
+    X, y = make_classification(
+        n_samples=n_train + n_train // 5, n_features=n_features, random_state=0
+    )
+    return _split_and_scale(X, y, test_size=1 / 6, scale_y=False)
+
+
 def _diabetes(quick):
     X, y = load_diabetes(return_X_y=True)
     return _split_and_scale(X, y, test_size=0.25, scale_y=True)
@@ -80,14 +90,17 @@ class Workload:
     load: object  # quick -> (X_train, X_test, y_train, y_test), float64
     hidden: int
     activation: str  # ours: "relu" or "sigmoid"
-    solver: str  # ours: "gd", "sgd" or "adam"
+    solver: str  # ours: "gd", "sgd", "adam" or "lbfgs"
     learning_rate: float
     batch_size: object  # int or "auto"; ignored by gd
-    epochs: int
+    epochs: int  # iterations for lbfgs
     quick_epochs: int
-    target_ratio: tuple  # ours/sklearn median fit time, (float64, float32)
+    target_ratio: tuple  # ours/sklearn median fit time at one BLAS thread, by dtype
+    target_default: float  # the same at the machine's default threading
     target_floor: float | None = None  # ours / GEMM floor
     large: bool = False  # measure peak memory
+    dataframe: bool = False  # X given as a pandas DataFrame, as most users have it
+    dtypes: tuple = DTYPES  # scikit-learn's lbfgs trains in float64 only
 
 
 WORKLOADS = {
@@ -105,6 +118,7 @@ WORKLOADS = {
             epochs=50,
             quick_epochs=3,
             target_ratio=(0.45, 0.32),
+            target_default=0.5,
         ),
         Workload(
             name="classification",
@@ -118,6 +132,7 @@ WORKLOADS = {
             epochs=5,
             quick_epochs=2,
             target_ratio=(0.62, 0.52),
+            target_default=0.5,
             target_floor=1.6,
             large=True,
         ),
@@ -133,6 +148,7 @@ WORKLOADS = {
             epochs=10,
             quick_epochs=2,
             target_ratio=(0.50, 0.36),
+            target_default=0.5,
             large=True,
         ),
         Workload(
@@ -147,6 +163,40 @@ WORKLOADS = {
             epochs=500,
             quick_epochs=10,
             target_ratio=(0.35, 0.26),
+            target_default=0.5,
+        ),
+        # Both libraries at their defaults (the pair sets the same values
+        # explicitly), but for a fixed number of epochs: what a user runs first.
+        Workload(
+            name="first-fit",
+            task="classification",
+            load=_first_fit,
+            hidden=100,
+            activation="relu",
+            solver="adam",
+            learning_rate=1e-3,
+            batch_size="auto",
+            epochs=3,
+            quick_epochs=1,
+            target_ratio=(0.5, 0.4),
+            target_default=0.5,
+            dataframe=True,
+        ),
+        Workload(
+            name="first-fit-lbfgs",
+            task="classification",
+            load=_first_fit,
+            hidden=100,
+            activation="relu",
+            solver="lbfgs",
+            learning_rate=1e-3,
+            batch_size="auto",
+            epochs=20,
+            quick_epochs=3,
+            target_ratio=(0.9, 0.9),  # float64 only
+            target_default=0.8,
+            dataframe=True,
+            dtypes=("float64",),
         ),
     ]
 }

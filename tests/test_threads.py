@@ -229,6 +229,7 @@ def layouts(X):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:X has feature names:UserWarning")
 @pytest.mark.parametrize("layout", list(layouts(np.zeros((1, 1)))))
 @pytest.mark.parametrize("call", ["fit", "partial_fit", "warm_start"])
 def test_shuffled_minibatches_gather_from_a_c_ordered_copy(runners, layout, call):
