@@ -81,7 +81,7 @@ class Adam(_Stepper):
         c_t = α_t (1 − β₁) / √(1 − β₂),   ε' = ε / √(1 − β₂).
 
     Ten passes over θ-sized arrays per step, every one a single numpy call.
-    ``m`` and ``v`` read and write the textbook moments.
+    ``m`` and ``v`` read the textbook moments.
     """
 
     _state = ("t", "m_sum", "v_sum")
