@@ -319,7 +319,7 @@ KIND_INVALID = {
             ("a",),
             np.array([4, 0]),
         ],
-        "activation": ["identity", "softmax", "leaky_relu", 1],
+        "activation": ["softmax", "Relu", "swish", 1],
         "class_weight": ["auto", 1.0, [1.0, 2.0]],
     },
 }
