@@ -212,7 +212,11 @@ def exp_inplace(a):
     return np.exp(a, out=a)
 
 
-_LOG_MAX = {np.dtype(t): np.log(np.finfo(t).max) for t in (np.float32, np.float64)}
+# log of the largest finite number, rounded down so that its exp stays finite
+_LOG_MAX = {
+    np.dtype(t): np.nextafter(np.log(np.finfo(t).max), t(0))
+    for t in (np.float32, np.float64)
+}
 
 
 def log_softmax(a):
