@@ -133,15 +133,18 @@ def test_gradcheck_prints_a_passing_report_per_case(capsys):
     code, out = run_main(capsys, ["gradcheck", "--samples", "15"])
     errors = [float(value) for value in REPORT_MAX.findall(out)]
     assert_equal(code, 0)
-    assert_equal(len(errors), 6)
-    assert_array_less(errors, np.full(6, 1e-6))
+    assert_equal(len(errors), 8)
+    assert_array_less(errors, np.full(8, 1e-6))
     for activation in ("'relu'", "'tanh'", "'sigmoid'"):
         assert f"activation={activation}" in out
     assert "output_activation='sigmoid', fit_intercept=False" in out
     assert "sample_weight" in out
-    # full reports: a line per parameter array (6 for each classifier, 4 for each
-    # regressor with biases, 2 for the bias-free one) and a summary line per check
-    assert_equal(out.count("relative error "), 3 * 6 + 2 * 4 + 2 + 6)
+    assert "BackpropMLPRegressor(hidden_layer_sizes=(8, 6), activation='gelu'" in out
+    assert "loss='poisson'" in out
+    # full reports: a line per parameter array (6 for each three-layer network, 4
+    # for each two-layer regressor with biases, 2 for the bias-free one) and a
+    # summary line per check
+    assert_equal(out.count("relative error "), 5 * 6 + 2 * 4 + 2 + 8)
     assert out.rstrip().endswith("all checks passed")
 
 
@@ -149,8 +152,8 @@ def test_gradcheck_exits_with_1_when_a_check_fails(capsys, monkeypatch):
     monkeypatch.setattr(gradcheck_cli, "check_gradients", _failing_check_gradients)
     code, out = run_main(capsys, ["gradcheck", "--samples", "10"])
     assert_equal(code, 1)
-    assert_equal(out.count("-> FAILED"), 6)
-    assert "6 check(s) FAILED" in out
+    assert_equal(out.count("-> FAILED"), 8)
+    assert "8 check(s) FAILED" in out
 
 
 def test_bench_passes_every_remaining_argument_to_bench_main(monkeypatch):
@@ -181,6 +184,6 @@ def test_python_dash_m_quick_exits_0_without_convergence_warnings():
         check=False,
     )
     assert_equal(completed.returncode, 0)
-    assert_equal(len(table_rows(completed.stdout)), 4)
+    assert_equal(len(table_rows(completed.stdout)), 6)
     assert "gradient check: passed" in completed.stdout
     assert "ConvergenceWarning" not in completed.stderr

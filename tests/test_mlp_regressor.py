@@ -68,7 +68,7 @@ def test_poisson_loss_equals_half_deviance_up_to_the_y_only_terms():
         assert_allclose(loss, expected, rtol=1e-13)
         # the half deviance Σ w (y log(y/ŷ) − y + ŷ) / N differs by a constant
         y_log_y = np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0.0)
-        deviance = (weights[:, None] * (y_log_y - y + y_hat)).sum() / n
+        deviance = (weights[:, None] * (y_log_y - y * a - y + y_hat)).sum() / n
         constant = (weights[:, None] * (y_log_y - y)).sum() / n
         assert_allclose(loss, deviance - constant, rtol=1e-12)
         assert_allclose(delta, weights[:, None] / n * (y_hat - y), rtol=1e-13)
@@ -76,7 +76,7 @@ def test_poisson_loss_equals_half_deviance_up_to_the_y_only_terms():
 
 def test_poisson_loss_is_finite_for_huge_outputs():
     a = np.array([[1e6, -1e6], [5.0, 0.0]])
-    with np.errstate(all="raise"):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
         loss, delta = poisson_and_delta(a.copy(), np.ones((2, 2)), None, 2)
     assert np.isfinite(delta).all()
     assert loss > 1e300
@@ -98,12 +98,22 @@ def test_gradients_match_finite_differences_multi_output(loss, weighted):
 
 
 def test_poisson_fit_learns_the_rate_and_predicts_positive_values():
+    rng = np.random.RandomState(1)
+    X_big = rng.randn(1000, 3)
+    rate = np.exp(0.5 * X_big[:, 0] + 0.3)
+    y = rng.poisson(rate)
     reg = BackpropMLPRegressor(
-        hidden_layer_sizes=(8,), loss="poisson", solver="lbfgs", random_state=0
-    ).fit(X, COUNTS[:, 0])
-    pred = reg.predict(X)
-    assert pred.shape == (40,) and (pred > 0).all()
-    assert np.corrcoef(pred, np.exp(0.5 * X[:, 0] + 0.3))[0, 1] > 0.8
+        hidden_layer_sizes=(8,),
+        loss="poisson",
+        solver="lbfgs",
+        alpha=1.0,
+        random_state=0,
+    ).fit(X_big, y)
+    pred = reg.predict(X_big)
+    assert pred.shape == (1000,) and (pred > 0).all()
+    assert np.corrcoef(pred, rate)[0, 1] > 0.9
+    # the canonical link with an intercept: Σ ŷ ≈ Σ y at the optimum
+    assert pred.mean() == pytest.approx(y.mean(), rel=0.02)
 
 
 @pytest.mark.parametrize("y, what", [(-COUNTS, "minimum -"), (0 * COUNTS, "sum 0")])
