@@ -1,13 +1,19 @@
 """scikit-learn neural-network estimators trained by hand-derived backpropagation."""
 
 from ._classifier import SoftmaxMLPClassifier
+from ._custom_activations import Activation, ActivationCheckReport, check_activation
 from ._gradcheck import GradientCheckReport, check_gradients
+from ._mlp_regressor import BackpropMLPRegressor
 from ._regressor import TwoLayerSigmoidRegressor
 
 __all__ = [
+    "Activation",
+    "ActivationCheckReport",
+    "BackpropMLPRegressor",
     "GradientCheckReport",
     "SoftmaxMLPClassifier",
     "TwoLayerSigmoidRegressor",
+    "check_activation",
     "check_gradients",
 ]
 __version__ = "0.1.0"

@@ -1,16 +1,36 @@
 """Activation functions, each beside its derivative.
 
-Every derivative is written through the activation's *output* ``z = g(a)``, which
-is what the backward pass has at hand: ``σ'(a) = z(1 − z)``, ``tanh'(a) = 1 − z²``,
-``relu'(a) = [z > 0]``. Functions ending in ``_inplace`` overwrite their first
-argument and return it; they take the layer's bias ``b`` (or None) and compute
-g(a + b), so that the float64 sigmoid can fold the bias add into its negation. The
-``*_derivative`` functions return g'(a) from z, written into ``out`` when given, so
-the training loop reuses its memory from batch to batch (the identity's is the
-scalar 1).
+Functions ending in ``_inplace`` overwrite their first argument ``a`` and return
+it; they take the layer's bias ``b`` (or None) and compute g(a + b), so that the
+float64 sigmoid can fold the bias add into its negation. Every ``*_derivative``
+takes ``(a, z, out=None)``, the pre-activation a and the output z = g(a), and
+returns g'(a), written into ``out`` when given so the training loop reuses its
+memory from batch to batch (the identity's is the scalar 1).
+
+Most derivatives are written through the output z alone, which the backward pass
+has at hand (the forward pass overwrites a with z): ``σ'(a) = z(1 − z)``,
+``tanh'(a) = 1 − z²``, ``relu'(a) = [z > 0]``, ``elu'(a) = min(z + 1, 1)``,
+``softplus'(a) = 1 − e^(−z)``; they ignore ``a``, which the network then does not
+keep. gelu and silu need a itself (``needs_preactivation``). Every function is
+finite, without floating-point warnings, for |a| up to 1e6 in float32 and float64.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
+from scipy.special import expit, ndtr
+
+
+@dataclass(frozen=True)
+class LayerActivation:
+    """What the network calls for a hidden activation g, built-in or user-defined."""
+
+    name: str
+    activate_inplace: Callable  # (a, bias) → g(a + b), in a's memory when it can
+    derivative: Callable  # (a, z, out) → g'(a)
+    needs_preactivation: bool  # whether derivative reads a (else a may be None)
+    init_factor: float = 6.0  # Glorot's f in sqrt(f / (fan_in + fan_out))
 
 
 def _add_bias_inplace(a, bias):
@@ -40,7 +60,7 @@ def sigmoid_inplace(a, bias=None):
     return np.reciprocal(a, out=a)
 
 
-def sigmoid_derivative(z, out=None):
+def sigmoid_derivative(a, z, out=None):
     """σ'(a) = z(1 − z)."""
     s = np.subtract(1.0, z, out=out)  # (1 − z)
     s *= z
@@ -52,7 +72,7 @@ def tanh_inplace(a, bias=None):
     return np.tanh(_add_bias_inplace(a, bias), out=a)
 
 
-def tanh_derivative(z, out=None):
+def tanh_derivative(a, z, out=None):
     """tanh'(a) = 1 − z²."""
     s = np.multiply(z, z, out=out)
     np.subtract(1.0, s, out=s)
@@ -64,7 +84,7 @@ def relu_inplace(a, bias=None):
     return np.maximum(_add_bias_inplace(a, bias), 0.0, out=a)
 
 
-def relu_derivative(z, out=None):
+def relu_derivative(a, z, out=None):
     """relu'(a) = [a > 0], which is sign(z) since z = relu(a) ≥ 0."""
     return np.sign(z, out=out)  # a float mask: no boolean temporary
 
@@ -74,9 +94,129 @@ def identity_inplace(a, bias=None):
     return _add_bias_inplace(a, bias)
 
 
-def identity_derivative(z, out=None):
+def identity_derivative(a, z, out=None):
     """identity'(a) = 1: the scalar, which broadcasts (``out`` is left alone)."""
     return 1.0
+
+
+LEAKY_SLOPE = 0.01  # leaky_relu's slope below 0, scikit-learn's and PyTorch's
+
+
+def leaky_relu_inplace(a, bias=None):
+    """max(a + b, 0.01(a + b)): the larger of the two is a above 0, 0.01a below."""
+    _add_bias_inplace(a, bias)
+    return np.maximum(a, LEAKY_SLOPE * a, out=a)
+
+
+def leaky_relu_derivative(a, z, out=None):
+    """leaky_relu'(a) = 1 if a > 0 else 0.01; z has a's sign, so [a > 0] = [z > 0]."""
+    if out is None:
+        out = np.empty_like(z)
+    s = np.greater(z, 0.0, out=out)  # [z > 0] as 0.0 / 1.0 in z's dtype
+    s *= 1.0 - LEAKY_SLOPE
+    s += LEAKY_SLOPE
+    return s
+
+
+def elu_inplace(a, bias=None):
+    """elu(a + b) = a if a > 0 else e^a − 1, as max(a, 0) + expm1(min(a, 0)).
+
+    expm1 of a non-positive number never overflows, and is accurate near 0.
+    """
+    _add_bias_inplace(a, bias)
+    below = np.minimum(a, 0.0)
+    np.expm1(below, out=below)
+    np.maximum(a, 0.0, out=a)
+    a += below
+    return a
+
+
+def elu_derivative(a, z, out=None):
+    """elu'(a) = 1 if a > 0 else e^a = z + 1; both are min(z + 1, 1)."""
+    s = np.add(z, 1.0, out=out)
+    return np.minimum(s, 1.0, out=s)
+
+
+def softplus_inplace(a, bias=None):
+    """softplus(a + b) = log(1 + e^a) = logaddexp(0, a), which never overflows."""
+    return np.logaddexp(0.0, _add_bias_inplace(a, bias), out=a)
+
+
+def softplus_derivative(a, z, out=None):
+    """softplus'(a) = σ(a) = 1 − e^(−z), since e^z = 1 + e^a; as −expm1(−z)."""
+    s = np.negative(z, out=out)
+    np.expm1(s, out=s)
+    return np.negative(s, out=s)
+
+
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+def gelu_inplace(a, bias=None):
+    """gelu(a + b) = a·Φ(a), Φ the standard normal CDF (scipy's ndtr)."""
+    _add_bias_inplace(a, bias)
+    a *= ndtr(a)
+    return a
+
+
+def gelu_derivative(a, z, out=None):
+    """gelu'(a) = Φ(a) + a·φ(a), φ(a) = e^(−a²/2) / sqrt(2π) the normal density."""
+    s = np.multiply(a, a, out=out)
+    s *= -0.5
+    np.exp(s, out=s)  # e^(−a²/2) ∈ [0, 1]: underflows to 0, never overflows
+    s *= a
+    s *= _INV_SQRT_2PI  # a·φ(a)
+    s += ndtr(a)
+    return s
+
+
+def silu_inplace(a, bias=None):
+    """silu(a + b) = a·σ(a), σ from scipy's expit (finite for every a)."""
+    _add_bias_inplace(a, bias)
+    a *= expit(a)
+    return a
+
+
+def silu_derivative(a, z, out=None):
+    """silu'(a) = σ + aσ(1 − σ) = σ + z(1 − σ), with σ = σ(a) and z = aσ."""
+    sigma = expit(a)
+    s = np.subtract(1.0, sigma, out=out)
+    s *= z
+    s += sigma
+    return s
+
+
+def _builtin(name, activate, derivative, *, needs_preactivation=False, factor=6.0):
+    return LayerActivation(name, activate, derivative, needs_preactivation, factor)
+
+
+_SIGMOID = _builtin("sigmoid", sigmoid_inplace, sigmoid_derivative, factor=2.0)
+ACTIVATIONS = {
+    "identity": _builtin("identity", identity_inplace, identity_derivative),
+    "sigmoid": _SIGMOID,
+    "logistic": _SIGMOID,  # scikit-learn's name for it
+    "tanh": _builtin("tanh", tanh_inplace, tanh_derivative),
+    "relu": _builtin("relu", relu_inplace, relu_derivative),
+    "leaky_relu": _builtin("leaky_relu", leaky_relu_inplace, leaky_relu_derivative),
+    "elu": _builtin("elu", elu_inplace, elu_derivative),
+    "softplus": _builtin("softplus", softplus_inplace, softplus_derivative),
+    "gelu": _builtin("gelu", gelu_inplace, gelu_derivative, needs_preactivation=True),
+    "silu": _builtin("silu", silu_inplace, silu_derivative, needs_preactivation=True),
+}
+
+
+def exp_inplace(a):
+    """e^a for the Poisson output, a clipped at log(largest finite) first: a huge
+    a gives the dtype's largest number instead of an overflow to inf."""
+    np.minimum(a, _LOG_MAX[a.dtype], out=a)
+    return np.exp(a, out=a)
+
+
+# log of the largest finite number, rounded down so that its exp stays finite
+_LOG_MAX = {
+    np.dtype(t): np.nextafter(np.log(np.finfo(t).max), t(0))
+    for t in (np.float32, np.float64)
+}
 
 
 def log_softmax(a):
@@ -92,11 +232,3 @@ def softmax(a):
     np.exp(p, out=p)
     p /= p.sum(axis=1, keepdims=True)
     return p
-
-
-ACTIVATIONS = {
-    "sigmoid": (sigmoid_inplace, sigmoid_derivative),
-    "tanh": (tanh_inplace, tanh_derivative),
-    "relu": (relu_inplace, relu_derivative),
-    "identity": (identity_inplace, identity_derivative),
-}

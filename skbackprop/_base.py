@@ -10,18 +10,46 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
 
+from ._activations import ACTIVATIONS
 from ._callbacks import CALLBACK_STATE, CallbackSupportMixin, EpochCallbacks
+from ._custom_activations import Activation, check_activation
 from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
 from ._training import TrainingLoopMixin
 
 FLOAT_DTYPES = (np.float64, np.float32)
+# scikit-learn's MLP names for the output activations
+OUT_ACTIVATION_NAMES = {
+    "identity": "identity",
+    "sigmoid": "logistic",
+    "softmax": "softmax",
+    "exp": "exp",
+}
+# The ``activation`` parameter of the estimators with hidden_layer_sizes.
+ACTIVATION_CONSTRAINT = [StrOptions(set(ACTIVATIONS)), Activation]
+
+
+def hidden_widths(estimator):
+    """``hidden_layer_sizes`` as a tuple of ints (an int means one layer)."""
+    hidden = estimator.hidden_layer_sizes
+    hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
+    if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
+        raise InvalidParameterError(
+            f"The 'hidden_layer_sizes' parameter of {type(estimator).__name__} must "
+            "be an int in the range [1, inf) or an array-like of such ints. Got "
+            f"{estimator.hidden_layer_sizes!r} instead."
+        )
+    return tuple(int(h) for h in hidden)
 
 
 @contextmanager
@@ -283,12 +311,17 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         )
         if self.early_stopping and not incremental and self.solver != "lbfgs":
             self._check_validation_split(y)
+        if first_call:
+            architecture = self._architecture(X.shape[1], n_outputs)
+            if isinstance(architecture.activation, Activation):
+                check_activation(architecture.activation, X.dtype)  # raises if wrong
         # 2. Draw and train.
         if first_call:
             self._rng = check_random_state(self.random_state)
-            architecture = self._architecture(X.shape[1], n_outputs)
             params = glorot_uniform(architecture, self._rng, X.dtype)
             self.n_outputs_ = n_outputs
+            self.n_layers_ = len(architecture.layer_sizes)
+            self.out_activation_ = OUT_ACTIVATION_NAMES[architecture.output_activation]
             self.t_ = 0
             self.loss_curve_ = []
             self.best_loss_ = np.inf

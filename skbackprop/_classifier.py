@@ -4,17 +4,18 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._activations import log_softmax, softmax
-from ._base import BaseBackprop, _rollback_on_error
+from ._base import (
+    ACTIVATION_CONSTRAINT,
+    BaseBackprop,
+    _rollback_on_error,
+    hidden_widths,
+)
 from ._network import Architecture, predict_output
 
 
@@ -29,8 +30,11 @@ class SoftmaxMLPClassifier(ClassifierMixin, BaseBackprop):
     ----------
     hidden_layer_sizes : int or tuple of int, default=(100,)
         Widths of the hidden layers (an int means one layer).
-    activation : {"relu", "sigmoid", "tanh"}, default="relu"
-        Hidden activation g.
+    activation : str or Activation, default="relu"
+        Hidden activation g: "identity", "sigmoid" (alias "logistic"), "tanh",
+        "relu", "leaky_relu", "elu", "softplus", "gelu", "silu", or a user's
+        :class:`Activation` pair (checked by :func:`check_activation` when the
+        network is created).
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; "balanced" uses
         ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``).
@@ -45,8 +49,10 @@ random_state, warm_start, verbose
     coefs_, intercepts_ : list of ndarray
         ``coefs_[k]`` has shape (fan_in, fan_out); views of the live parameters.
     loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
-    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_
+    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_
         As in scikit-learn's ``MLPClassifier``.
+    out_activation_ : str
+        ``"softmax"``, binary problems included.
 
     Examples
     --------
@@ -65,7 +71,7 @@ random_state, warm_start, verbose
             Interval(Integral, 1, None, closed="left"),
             "array-like",
         ],
-        "activation": [StrOptions({"relu", "sigmoid", "tanh"})],
+        "activation": ACTIVATION_CONSTRAINT,
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
     _multi_output = False
@@ -118,16 +124,8 @@ random_state, warm_start, verbose
         self.verbose = verbose
 
     def _architecture(self, n_features, n_outputs):
-        hidden = self.hidden_layer_sizes
-        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
-        if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
-            raise InvalidParameterError(
-                "The 'hidden_layer_sizes' parameter of SoftmaxMLPClassifier must be "
-                "an int in the range [1, inf) or an array-like of such ints. Got "
-                f"{self.hidden_layer_sizes!r} instead."
-            )
         return Architecture(
-            layer_sizes=(n_features, *(int(h) for h in hidden), n_outputs),
+            layer_sizes=(n_features, *hidden_widths(self), n_outputs),
             activation=self.activation,
             output_activation="softmax",
         )

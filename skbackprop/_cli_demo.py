@@ -1,8 +1,9 @@
 """The ``demo`` subcommand: skbackprop beside scikit-learn's MLP, cross-validated.
 
-``run_demo`` cross-validates ``SoftmaxMLPClassifier`` on digits and
-``TwoLayerSigmoidRegressor`` on diabetes, each beside scikit-learn's ``MLPClassifier``
-/ ``MLPRegressor`` with the same pipeline and settings, and prints one table: scores,
+``run_demo`` cross-validates ``SoftmaxMLPClassifier`` on digits, and
+``TwoLayerSigmoidRegressor`` and ``BackpropMLPRegressor`` on diabetes, each beside
+scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` with the same pipeline and
+settings, and prints one table: scores,
 median fit time per fold, epochs, and the gradient-check error of the fitted
 skbackprop models. ``DEMO`` and ``QUICK`` are its full and ``--quick`` settings.
 """
@@ -21,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import (
+    BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
     __version__,
@@ -38,6 +40,7 @@ class Task:
     activation: str  # skbackprop's name; scikit-learn calls sigmoid "logistic"
     learning_rate: float
     max_iter: int
+    general: bool = False  # regression: BackpropMLPRegressor, not the seeds' network
 
     @property
     def is_classification(self):
@@ -69,6 +72,7 @@ DEMO = DemoSettings(
     tasks=(
         Task("digits", 64, "relu", 1e-3, 200),
         Task("diabetes", 32, "sigmoid", 1e-2, 100),
+        Task("diabetes", 100, "relu", 1e-3, 200, general=True),
     ),
 )
 QUICK = DemoSettings(
@@ -77,6 +81,7 @@ QUICK = DemoSettings(
     tasks=(
         Task("digits", 16, "relu", 1e-2, 20),
         Task("diabetes", 16, "sigmoid", 1e-2, 20),
+        Task("diabetes", 16, "relu", 1e-2, 20, general=True),
     ),
 )
 
@@ -109,9 +114,17 @@ def _models(task, settings, random_state):
             make_pipeline(StandardScaler(), ours),
             make_pipeline(StandardScaler(), MLPClassifier(**theirs)),
         )
-    ours = TwoLayerSigmoidRegressor(
-        hidden_size=task.hidden, learning_rate=task.learning_rate, **shared
-    )
+    if task.general:
+        ours = BackpropMLPRegressor(
+            hidden_layer_sizes=(task.hidden,),
+            activation=task.activation,
+            learning_rate=task.learning_rate,
+            **shared,
+        )
+    else:
+        ours = TwoLayerSigmoidRegressor(
+            hidden_size=task.hidden, learning_rate=task.learning_rate, **shared
+        )
     return tuple(
         TransformedTargetRegressor(
             make_pipeline(StandardScaler(), model), transformer=StandardScaler()
@@ -190,6 +203,8 @@ def _describe(task, X, y):
             ", target standardised too (TransformedTargetRegressor)",
             "identity",
         )
+    if task.general:
+        data = ", BackpropMLPRegressor beside MLPRegressor"
     return (
         f"  {task.dataset:<9} {X.shape[0]} samples × {X.shape[1]} features{data}\n"
         f"  {'':<9} hidden ({task.hidden},) {task.activation}, {output} output, "

@@ -1,6 +1,6 @@
 """The ``gradcheck`` subcommand: full gradient-check reports on small data.
 
-``run_gradcheck`` briefly fits both estimators (``GRADCHECK_FIT``) for several
+``run_gradcheck`` briefly fits the estimators (``GRADCHECK_FIT``) for several
 activations and outputs, with and without sample weights, and prints the full
 :func:`~skbackprop.check_gradients` report of each. A check passes below
 ``GRADIENT_TOLERANCE``, the threshold of the demo's gradient check too.
@@ -13,7 +13,12 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import minmax_scale, scale
 
-from . import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor, check_gradients
+from . import (
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+    check_gradients,
+)
 
 # Below this max relative error, float64 backprop agrees with finite differences.
 GRADIENT_TOLERANCE = 1e-6
@@ -51,6 +56,13 @@ def _gradcheck_cases(n_samples, random_state):
         "fit_intercept=False)\n(the seeds' bias-free network), diabetes (y in [0, 1])"
     )
     yield label, seeds, X_r, minmax_scale(y_r), None
+    general = {"hidden_layer_sizes": (8, 6), "activation": "gelu", **fit}
+    label = "BackpropMLPRegressor(hidden_layer_sizes=(8, 6), activation='gelu')"
+    reg = BackpropMLPRegressor(**general)
+    yield f"{label}, diabetes, sample_weight ~ U(0.5, 2)", reg, X_r, scale(y_r), weights
+    poisson = BackpropMLPRegressor(loss="poisson", **general)
+    label = f"{label[:-1]}, loss='poisson'), diabetes (y / 100, counts-like)"
+    yield label, poisson, X_r, y_r / 100, None
 
 
 def run_gradcheck(n_samples, random_state):

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ._activations import sigmoid_inplace
+from ._activations import exp_inplace, sigmoid_inplace
 
 
 def _weighted_mean(values, w, n):
@@ -119,8 +119,28 @@ def cross_entropy_and_delta(a, y, w, n):
     return loss, proba
 
 
+def poisson_and_delta(a, y, w, n):
+    """Half Poisson deviance and ∂L/∂a for the exp output ŷ = e^a.
+
+    L = (1/N) Σ_i w_i Σ_j (ŷ_ij − y_ij log ŷ_ij), the half deviance without the
+    terms in y alone; with log ŷ = a it is computed as e^a − y·a, never log(ŷ).
+    The canonical pair: ∂/∂a (e^a − y·a) = e^a − y, so ∂L/∂a = (w_i/N)(ŷ − y).
+    ``a`` is overwritten with the delta.
+    """
+    y_log_y_hat = np.multiply(y, a)  # y · log ŷ = y · a, before a changes
+    y_hat = exp_inplace(a)
+    per_sample = np.subtract(y_hat, y_log_y_hat, out=y_log_y_hat).sum(axis=1)
+    loss = _weighted_mean(per_sample, w, n)
+    delta = np.subtract(y_hat, y, out=a)  # ŷ − y
+    delta *= _scale(w, n)
+    return loss, delta
+
+
 def loss_and_output_delta(output_activation, a, y, w, n):
-    """Dispatch to the loss that goes with the output activation."""
+    """Dispatch to the loss that goes with the output activation: cross-entropy
+    for softmax, Poisson for exp, squared error for identity and sigmoid."""
     if output_activation == "softmax":
         return cross_entropy_and_delta(a, y, w, n)
+    if output_activation == "exp":
+        return poisson_and_delta(a, y, w, n)
     return squared_error_and_delta(a, y, w, n, output_activation)

@@ -6,7 +6,7 @@ A network of L layers maps ``h_0 = X`` (n_samples, n_features) through
 
     a_k = h_{k−1} W_k + b_k          pre-activation of layer k   (n_samples, fan_out)
     h_k = g(a_k)                     k < L, g the hidden activation
-    ŷ   = g_out(a_L)                 identity, sigmoid or softmax
+    ŷ   = g_out(a_L)                 identity, sigmoid, softmax or exp
 
 ``W_k`` has shape (fan_in, fan_out), as scikit-learn's ``coefs_[k − 1]``. The seeds'
 two-layer network is the case L = 2 with H = a_1, Z = h_1, O = a_2 and g = σ.
@@ -18,6 +18,10 @@ The backward recursion (seed 003), with δ_k = ∂L/∂a_k:
     ∇_{b_k} L = 1ᵀ δ_k
     δ_{k−1}   = (δ_k W_kᵀ) ⊙ g'(a_{k−1})
 
+g' is read off the output h_{k−1} = g(a_{k−1}) where it can be (``_activations``);
+for an activation whose derivative needs a_{k−1} itself (``needs_preactivation``)
+training keeps a copy of a_{k−1} in its ``Workspace``.
+
 All parameters live in one flat buffer; ``coefs`` and ``intercepts`` are views into
 it, so an optimizer updates one array and L-BFGS needs no packing.
 """
@@ -27,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._activations import ACTIVATIONS, identity_inplace
+from ._activations import exp_inplace, identity_inplace, sigmoid_inplace
+from ._custom_activations import resolve_activation
 from ._inplace import add_scaled_inplace
 from ._losses import loss_and_output_delta
 
@@ -37,8 +42,8 @@ class Architecture:
     """What the network is: its widths, activations and whether it has biases."""
 
     layer_sizes: tuple  # (n_features, hidden..., n_outputs)
-    activation: str  # hidden activation g
-    output_activation: str  # "identity", "sigmoid" or "softmax"
+    activation: object  # hidden activation g: a built-in's name or an Activation
+    output_activation: str  # "identity", "sigmoid", "softmax" or "exp"
     fit_intercept: bool = True
 
     @property
@@ -96,7 +101,7 @@ def glorot_uniform(architecture, random_state, dtype):
     Every W_k and b_k is drawn from U(−r, r) with r = sqrt(f / (fan_in + fan_out)),
     f = 2 for a sigmoid hidden activation and 6 otherwise, layer by layer, W before b.
     """
-    factor = 2.0 if architecture.activation == "sigmoid" else 6.0
+    factor = resolve_activation(architecture.activation).init_factor
     params = Parameters.zeros(architecture, dtype)
     for W, b, (fan_in, fan_out) in zip(
         params.coefs, params.intercepts, architecture.shapes, strict=True
@@ -114,13 +119,21 @@ class Workspace:
     threads: prediction allocates its own).
 
     ``a[k]`` holds layer k's pre-activation and then, in place, its output h_k;
-    ``delta[k]`` and ``scratch[k]`` the backward pass's δ_k and g'(a_k). Each is
-    sized for the largest batch; a smaller batch uses the leading rows.
+    ``delta[k]`` and ``scratch[k]`` the backward pass's δ_k and g'(a_k); ``pre[k]``
+    a copy of the hidden pre-activation a_k, only for an activation whose
+    derivative needs it (else None). Each is sized for the largest batch; a smaller
+    batch uses the leading rows.
     """
 
     def __init__(self, architecture, max_rows, dtype):
         widths = architecture.layer_sizes[1:]
+        self.activation = resolve_activation(architecture.activation)
         self.a = [np.empty((max_rows, width), dtype) for width in widths]
+        keep = self.activation.needs_preactivation
+        self.pre = [
+            np.empty((max_rows, width), dtype) if keep else None
+            for width in widths[:-1]
+        ]
         self.delta = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
         self.scratch = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
         self.ones = np.ones(max_rows, dtype)  # 1ᵀ δ as a matrix product
@@ -140,8 +153,16 @@ def _matmul_into(A, B, out=None):
 
 def layer_outputs(params, X, workspace=None):
     """Yield h_1, …, h_{L−1} and a_L, one layer at a time: a caller that keeps
-    only the latest holds two layers at most (the one read, the one written)."""
-    activate, _ = ACTIVATIONS[params.architecture.activation]
+    only the latest holds two layers at most (the one read, the one written).
+
+    With a workspace (training), a hidden a_k + b_k is copied to ``workspace.pre``
+    first when the activation's derivative needs it."""
+    if workspace is None:
+        activation = resolve_activation(params.architecture.activation)
+    else:
+        activation = workspace.activation
+    keep = workspace is not None and activation.needs_preactivation
+    activate = activation.activate_inplace
     n = X.shape[0]
     h = X
     last = len(params.coefs) - 1
@@ -150,8 +171,13 @@ def layer_outputs(params, X, workspace=None):
         out = None if workspace is None else workspace.a[k][:n]
         a = _matmul_into(h, W, out)  # h_{k−1} W_k, (n_samples, fan_out)
         g = identity_inplace if k == last else activate
+        bias = b if fit_intercept else None
+        if keep and k != last:
+            a = identity_inplace(a, bias)
+            np.copyto(workspace.pre[k][:n], a)  # a_k, for g'(a_k) in the backward pass
+            bias = None
         # g adds b_k itself: the float64 sigmoid folds it into its negation
-        h = g(a, b if fit_intercept else None)
+        h = g(a, bias)
         yield h
 
 
@@ -162,8 +188,16 @@ def forward(params, X, workspace=None):
 
 
 def backward(params, layers, delta, grads, alpha, n, workspace=None):
-    """Fill ``grads`` with ∇_{W_k} L and ∇_{b_k} L from the output delta δ_L."""
-    _, derivative = ACTIVATIONS[params.architecture.activation]
+    """Fill ``grads`` with ∇_{W_k} L and ∇_{b_k} L from the output delta δ_L.
+
+    g'(a_{k−1}) needs a_{k−1} only for some activations: those read it from the
+    workspace the forward pass filled (which they then require)."""
+    if workspace is None:
+        activation = resolve_activation(params.architecture.activation)
+        kept = [None] * len(params.coefs)
+    else:
+        activation, kept = workspace.activation, workspace.pre
+    derivative = activation.derivative
     fit_intercept = params.architecture.fit_intercept
     m = delta.shape[0]
     ones = np.ones(m, delta.dtype) if workspace is None else workspace.ones[:m]
@@ -181,6 +215,7 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
         if k == 0:
             break  # δ_0, the input's delta, is never needed
         # δ_{k−1} = (δ_k W_kᵀ) ⊙ g'(a_{k−1}), g' read off h_{k−1} = g(a_{k−1})
+        a_prev = None if kept[k - 1] is None else kept[k - 1][:m]
         delta_prev = scratch = None
         if workspace is not None:
             delta_prev = workspace.delta[k - 1][:m]
@@ -193,7 +228,7 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
             # diag(w) goes to layer 1's gradients, of shape (fan_in, fan_out).
             if delta_prev is None:
                 delta_prev = np.empty_like(h_prev)
-            g_prime = derivative(h_prev, out=delta_prev)  # a scalar for identity
+            g_prime = derivative(a_prev, h_prev, out=delta_prev)  # identity: 1
             np.multiply(g_prime, delta, out=delta_prev)  # G ⊙ δ_2
             column_scale = W[:, 0]
         else:
@@ -201,7 +236,7 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
             # computes faster than a K = 1 matrix product
             product = np.multiply if W.shape[1] == 1 else np.matmul
             delta_prev = product(delta, W.T, out=delta_prev)
-            delta_prev *= derivative(h_prev, out=scratch)
+            delta_prev *= derivative(a_prev, h_prev, out=scratch)
         delta = delta_prev
     if alpha:
         # + (α/N) W_k for every k at once: the weights are one contiguous block
@@ -224,6 +259,8 @@ def loss_and_gradients(params, X, y, sample_weight, alpha, grads, workspace=None
     integer class indices (n_samples,). With weights w, N = Σ w (SPEC §1).
     """
     n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+    if workspace is None:  # some derivatives read a_k, which only a workspace keeps
+        workspace = Workspace(params.architecture, X.shape[0], params.flat.dtype)
     layers = forward(params, X, workspace)
     loss, delta = loss_and_output_delta(
         params.architecture.output_activation, layers[-1], y, sample_weight, n
@@ -233,9 +270,12 @@ def loss_and_gradients(params, X, y, sample_weight, alpha, grads, workspace=None
 
 
 def predict_output(params, X):
-    """ŷ for the identity and sigmoid outputs, the logits a_L for softmax."""
+    """ŷ for the identity, sigmoid and exp outputs, the logits a_L for softmax."""
     # keeping only the latest layer frees each one once the next is computed
     (a,) = deque(layer_outputs(params, X), maxlen=1)
-    if params.architecture.output_activation == "sigmoid":
-        ACTIVATIONS["sigmoid"][0](a)
+    output_activation = params.architecture.output_activation
+    if output_activation == "sigmoid":
+        sigmoid_inplace(a)
+    elif output_activation == "exp":
+        exp_inplace(a)
     return a

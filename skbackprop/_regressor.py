@@ -70,8 +70,10 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
     intercepts_ : list of ndarray
         ``[b1, b2]`` (zeros, read-only, when ``fit_intercept=False``).
     loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
-    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_
-        As in scikit-learn's ``MLPRegressor``.
+    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_
+        As in scikit-learn's ``MLPRegressor`` (``n_layers_`` is 3).
+    out_activation_ : str
+        ``"identity"``, or ``"logistic"`` for the sigmoid output.
 
     Examples
     --------

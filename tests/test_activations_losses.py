@@ -34,7 +34,7 @@ class strict_floating_point:
 
 
 def forward(name, a):
-    return ACTIVATIONS[name][0](np.array(a, dtype=float))
+    return ACTIVATIONS[name].activate_inplace(np.array(a, dtype=float))
 
 
 # -- activations ---------------------------------------------------------------------
@@ -46,26 +46,30 @@ def test_activation_derivative_equals_numerical_derivative_of_forward(name):
     eps = 1e-6
     numeric = (forward(name, a + eps) - forward(name, a - eps)) / (2 * eps)
     z = forward(name, a)
-    _, derivative = ACTIVATIONS[name]
-    g_prime = derivative(z)  # the derivative through the output z
+    derivative = ACTIVATIONS[name].derivative
+    assert not ACTIVATIONS[name].needs_preactivation
+    g_prime = derivative(None, z)  # the derivative through the output z alone
     assert_allclose(np.broadcast_to(g_prime, a.shape), numeric, rtol=1e-7, atol=1e-9)
     # written into a reused buffer, the same values
     out = np.full_like(a, np.nan)
-    assert_allclose(np.broadcast_to(derivative(z, out), a.shape), g_prime, rtol=0)
+    assert_allclose(np.broadcast_to(derivative(None, z, out), a.shape), g_prime, rtol=0)
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "identity"])
 def test_activation_forward_adds_the_bias_first(name):
     rng = np.random.RandomState(1)
     a, b = rng.randn(4, 3), rng.randn(3)
-    forward_fn, _ = ACTIVATIONS[name]
+    forward_fn = ACTIVATIONS[name].activate_inplace
     assert_allclose(forward_fn(a.copy(), b), forward(name, a + b), rtol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
 def test_activation_functions_work_in_place_and_keep_float32(name):
     a = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
-    forward_fn, derivative = ACTIVATIONS[name]
+    forward_fn, derivative = (
+        ACTIVATIONS[name].activate_inplace,
+        ACTIVATIONS[name].derivative,
+    )
     bias = np.array([0.0, 0.5, -0.5, 1.0])
     reference = forward(name, a.astype(np.float64) + bias)
     z = forward_fn(a, bias.astype(np.float32))
@@ -73,7 +77,7 @@ def test_activation_functions_work_in_place_and_keep_float32(name):
     assert np.shares_memory(z, a)  # "_inplace": the input is overwritten
     assert_allclose(z, reference, rtol=1e-6, atol=1e-7)
     out = np.empty_like(z)
-    g_prime = derivative(z, out)
+    g_prime = derivative(None, z, out)
     assert g_prime.dtype == np.float32 and g_prime is out
 
 

@@ -21,7 +21,11 @@ from sklearn.utils.validation import check_is_fitted
 
 import skbackprop._optimizers as optimizers
 import skbackprop._training as training
-from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+from skbackprop import (
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -30,7 +34,7 @@ X = RNG.randn(30, 3)
 Y_REG = X @ np.array([0.5, -1.0, 0.3])
 Y_CLF = np.digitize(X[:, 0], [-0.4, 0.4])  # three classes 0, 1, 2
 CLASSES = np.array([0, 1, 2])
-KINDS = ("regressor", "classifier")
+KINDS = ("regressor", "classifier", "mlp_regressor")
 SOLVERS = ("gd", "sgd", "adam", "lbfgs")
 STEPPING_SOLVERS = ("gd", "sgd", "adam")
 STEP_CLASSES = {
@@ -45,11 +49,13 @@ def make(kind, **params):
     params = {"max_iter": 5, "random_state": 0, "batch_size": 5, **params}
     if kind == "regressor":
         return TwoLayerSigmoidRegressor(**{"hidden_size": 4, **params})
+    if kind == "mlp_regressor":
+        return BackpropMLPRegressor(**{"hidden_layer_sizes": (4,), **params})
     return SoftmaxMLPClassifier(**{"hidden_layer_sizes": (4,), **params})
 
 
 def target(kind):
-    return Y_REG if kind == "regressor" else Y_CLF
+    return Y_CLF if kind == "classifier" else Y_REG
 
 
 def partial_fit(est, X, y, **kwargs):
@@ -228,6 +234,7 @@ def test_wrong_number_of_features_when_continuing_keeps_fitted_model(kind, metho
 
 PREDICT_METHODS = {
     "regressor": ["predict", "score"],
+    "mlp_regressor": ["predict", "score"],
     "classifier": [
         "predict",
         "predict_proba",
@@ -319,8 +326,13 @@ KIND_INVALID = {
             ("a",),
             np.array([4, 0]),
         ],
-        "activation": ["identity", "softmax", "leaky_relu", 1],
+        "activation": ["softmax", "Relu", "swish", 1],
         "class_weight": ["auto", 1.0, [1.0, 2.0]],
+    },
+    "mlp_regressor": {
+        "hidden_layer_sizes": [0, -3, 2.5, "wide", None, (10, 0), ("a",)],
+        "activation": ["softmax", "Relu", "swish", 1, None],
+        "loss": ["absolute_error", "Poisson", "exp", 1],
     },
 }
 INVALID_PARAMS = [
@@ -586,7 +598,10 @@ def test_regressor_partial_fit_with_other_number_of_outputs_keeps_model():
 X_LARGE = RNG.randn(40, 3) * 1e3
 Y_LARGE = {"regressor": X_LARGE @ np.array([1.0, 2.0, 3.0])}
 Y_LARGE["classifier"] = (X_LARGE[:, 0] > 0).astype(int)
-HUGE_LEARNING_RATE = {("regressor", "adam"): 1e300}
+Y_LARGE["mlp_regressor"] = Y_LARGE["regressor"]
+HUGE_LEARNING_RATE = {("regressor", "adam"): 1e300, ("mlp_regressor", "sgd"): 1e-5}
+# momentum on an unbounded relu regression of targets ~1e3 needs a tinier step
+FINE_LEARNING_RATE = {("mlp_regressor", "sgd"): 1e-9}
 
 
 def diverging(kind, solver, **params):
@@ -603,12 +618,15 @@ def diverging(kind, solver, **params):
     if kind == "regressor":
         return TwoLayerSigmoidRegressor(hidden_size=5, **params)
     depth = 50 if solver == "adam" else 1
+    if kind == "mlp_regressor":
+        return BackpropMLPRegressor(hidden_layer_sizes=(8,) * depth, **params)
     return SoftmaxMLPClassifier(hidden_layer_sizes=(8,) * depth, **params)
 
 
 def well_behaved(kind, solver):
     """The same network trained a few epochs at a learning rate that is fine."""
-    est = diverging(kind, solver, learning_rate=1e-5, max_iter=3)
+    fine = FINE_LEARNING_RATE.get((kind, solver), 1e-5)
+    est = diverging(kind, solver, learning_rate=fine, max_iter=3)
     return est.fit(X_LARGE, Y_LARGE[kind])
 
 

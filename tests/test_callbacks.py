@@ -13,7 +13,11 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+from skbackprop import (
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -34,10 +38,11 @@ def classifier(**params):
     )
 
 
-def regressor(**params):
-    return TwoLayerSigmoidRegressor(
-        **{"hidden_size": 6, "learning_rate": 0.01, **FIXED_LENGTH, **params}
-    )
+def regressor(cls=TwoLayerSigmoidRegressor, **params):
+    width = {"hidden_size": 6}
+    if cls is BackpropMLPRegressor:
+        width = {"hidden_layer_sizes": (6, 4), "activation": "silu"}
+    return cls(**{**width, "learning_rate": 0.01, **FIXED_LENGTH, **params})
 
 
 class Recorder:
@@ -102,10 +107,11 @@ def test_scoring_monitor_rows_follow_a_fit_that_converges_early(data, early_stop
     assert len(epochs) == clf.n_iter_ and len(fits) == 1
 
 
-def test_scoring_monitor_on_the_regressor_with_lbfgs(data):
+@pytest.mark.parametrize("cls", [TwoLayerSigmoidRegressor, BackpropMLPRegressor])
+def test_scoring_monitor_on_the_regressor_with_lbfgs(data, cls):
     X, y = data
     monitor = ScoringMonitor(scoring=["r2", "neg_mean_squared_error"])
-    reg = regressor(solver="lbfgs", max_iter=15)
+    reg = regressor(cls, solver="lbfgs", max_iter=15)
     reg.set_callbacks(monitor).fit(X, y.astype(float))
     epochs, _ = epoch_rows(monitor)
     assert len(epochs) == reg.n_iter_ == 15
@@ -182,7 +188,10 @@ def test_progress_bar_on_the_estimator(data, capsys):
     X, y = data
     reg = regressor().set_callbacks(ProgressBar()).fit(X, y.astype(float))
     clf = classifier(solver="lbfgs").set_callbacks(ProgressBar()).fit(X, y)
+    mlp = regressor(BackpropMLPRegressor).set_callbacks(ProgressBar())
+    mlp.fit(X, y.astype(float))
     out = capsys.readouterr().out
+    assert "BackpropMLPRegressor - fit" in out and mlp.n_iter_ == EPOCHS
     assert "TwoLayerSigmoidRegressor - fit" in out
     assert "SoftmaxMLPClassifier - fit" in out
     assert "100%" in out

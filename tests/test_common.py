@@ -8,7 +8,11 @@ import pytest
 from sklearn.exceptions import SkipTestWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+from skbackprop import (
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
 
 
 def test_array_api_checks_are_enabled():
@@ -16,7 +20,7 @@ def test_array_api_checks_are_enabled():
 
 
 @parametrize_with_checks(
-    [TwoLayerSigmoidRegressor(), SoftmaxMLPClassifier()],
+    [TwoLayerSigmoidRegressor(), SoftmaxMLPClassifier(), BackpropMLPRegressor()],
     expected_failed_checks=None,
 )
 def test_sklearn_compatible_estimator(estimator, check):

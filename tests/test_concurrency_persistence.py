@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+from skbackprop import (
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -18,7 +22,7 @@ RNG = np.random.RandomState(0)
 X = RNG.randn(90, 5)
 Y_CLF = np.array(["cat", "dog", "eel"])[np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])]
 Y_REG = np.c_[X[:, 0] - X[:, 2], np.sin(X[:, 1])]
-KINDS = ("regressor", "classifier")
+KINDS = ("regressor", "classifier", "mlp_regressor")
 SOLVERS = ("gd", "sgd", "adam", "lbfgs")
 
 
@@ -26,11 +30,15 @@ def make(kind, **params):
     params = {"max_iter": 20, "random_state": 0, **params}
     if kind == "regressor":
         return TwoLayerSigmoidRegressor(**{"hidden_size": 16, **params})
+    if kind == "mlp_regressor":
+        # gelu: the network keeps its pre-activations while training
+        params = {"hidden_layer_sizes": (16, 8), "activation": "gelu", **params}
+        return BackpropMLPRegressor(**params)
     return SoftmaxMLPClassifier(**{"hidden_layer_sizes": (16, 8), **params})
 
 
 def target(kind):
-    return Y_REG if kind == "regressor" else Y_CLF
+    return Y_CLF if kind == "classifier" else Y_REG
 
 
 def outputs(est, X):

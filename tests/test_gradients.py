@@ -7,6 +7,7 @@ finite-difference loop written here, which perturbs the live ``coefs_`` and
 deliberately wrong backward pass must be reported.
 """
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -265,8 +266,8 @@ def test_classifier_gradients_with_string_labels_match_finite_differences():
 
 # -- the checker must see a wrong gradient ------------------------------------------
 def _scaled_derivative(derivative, factor):
-    def wrong_derivative(z, out=None):
-        return derivative(z, out) * factor
+    def wrong_derivative(a, z, out=None):
+        return derivative(a, z, out) * factor
 
     return wrong_derivative
 
@@ -274,10 +275,11 @@ def _scaled_derivative(derivative, factor):
 def test_check_gradients_detects_a_wrong_activation_derivative(monkeypatch):
     clf, X, y, _ = classifier_case((4, 3), "tanh", 0.0, False)
     assert check_gradients(clf, X, y).max_relative_error < TOL
-    forward, derivative = _activations.ACTIVATIONS["tanh"]
-    monkeypatch.setitem(
-        _activations.ACTIVATIONS, "tanh", (forward, _scaled_derivative(derivative, 1.5))
+    tanh = _activations.ACTIVATIONS["tanh"]
+    wrong = dataclasses.replace(
+        tanh, derivative=_scaled_derivative(tanh.derivative, 1.5)
     )
+    monkeypatch.setitem(_activations.ACTIVATIONS, "tanh", wrong)
     report = check_gradients(clf, X, y)
     # |1.5g − g| / (1.5|g| + |g|) = 0.2 wherever the wrong derivative is used
     assert report.max_relative_error > 0.1

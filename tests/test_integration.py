@@ -27,10 +27,15 @@ from sklearn.model_selection import (
     train_test_split,
 )
 from sklearn.multioutput import MultiOutputRegressor
+from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
-from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+from skbackprop import (
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -46,9 +51,15 @@ def small_classifier(**params):
     return SoftmaxMLPClassifier(**{**defaults, **params})
 
 
-def small_regressor(**params):
-    defaults = {"hidden_size": 8, "solver": "lbfgs", "max_iter": 100, "random_state": 0}
-    return TwoLayerSigmoidRegressor(**{**defaults, **params})
+def small_regressor(kind="two_layer", **params):
+    defaults = {"solver": "lbfgs", "max_iter": 100, "random_state": 0}
+    if kind == "mlp":
+        defaults.update(hidden_layer_sizes=8, activation="tanh")
+        return BackpropMLPRegressor(**{**defaults, **params})
+    return TwoLayerSigmoidRegressor(**{"hidden_size": 8, **defaults, **params})
+
+
+REGRESSORS = ["two_layer", "mlp"]
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +130,9 @@ def test_feature_names_in_kept_when_fitted_on_a_dataframe_directly(frame):
         StandardScaler().fit_transform(numeric), columns=["age", "income"]
     )
     reg = small_regressor().fit(scaled, numeric["age"].to_numpy())
+    mlp = small_regressor("mlp").fit(scaled, numeric["age"].to_numpy())
     clf = small_classifier().fit(scaled, y)
-    for est in (clf, reg):
+    for est in (clf, reg, mlp):
         assert_array_equal(est.feature_names_in_, ["age", "income"])
         with pytest.raises(ValueError, match="feature names"):
             est.predict(scaled[["income", "age"]])
@@ -259,23 +271,25 @@ def test_sigmoid_output_fits_raw_targets_through_min_max_scaling():
     assert model.score(X, y) >= 0.95
 
 
-def test_multi_output_regressor_fits_one_model_per_column(regression):
+@pytest.mark.parametrize("kind", REGRESSORS)
+def test_multi_output_regressor_fits_one_model_per_column(regression, kind):
     X_train, X_test, y_train, _ = regression
     Y_train = np.column_stack([y_train, -2 * y_train + X_train[:, 2]])
-    model = MultiOutputRegressor(small_regressor()).fit(X_train, Y_train)
+    model = MultiOutputRegressor(small_regressor(kind)).fit(X_train, Y_train)
     assert model.predict(X_test).shape == (len(X_test), 2)
     assert len(model.estimators_) == 2
     for j, est in enumerate(model.estimators_):
-        alone = small_regressor().fit(X_train, Y_train[:, j])
+        alone = small_regressor(kind).fit(X_train, Y_train[:, j])
         assert_allclose(est.predict(X_test), alone.predict(X_test))
     assert model.score(X_train, Y_train) >= 0.9
 
 
-def test_permutation_importance_ranks_informative_features_first():
+@pytest.mark.parametrize("kind", REGRESSORS)
+def test_permutation_importance_ranks_informative_features_first(kind):
     rng = np.random.RandomState(0)
     X = rng.randn(200, 5)
     y = np.tanh(2 * X[:, 0]) + X[:, 1]  # features 2, 3, 4 are noise
-    model = small_regressor().fit(X, y)
+    model = small_regressor(kind).fit(X, y)
     result = permutation_importance(model, X, y, n_repeats=5, random_state=0)
     importances = result.importances_mean
     assert importances[:2].min() > 0.3
@@ -333,24 +347,24 @@ def test_sample_weight_routed_through_a_pipeline_reaches_fit(classification):
     assert_allclose(routed, dropped.coefs_[0], rtol=1e-6, atol=1e-8)
 
 
-def test_sample_weight_routed_through_grid_search_and_pipeline(regression):
+@pytest.mark.parametrize("kind", REGRESSORS)
+def test_sample_weight_routed_through_grid_search_and_pipeline(regression, kind):
     X_train, _, y_train, _ = regression
     weights = np.random.RandomState(0).uniform(0.5, 2.0, len(y_train))
     with sklearn.config_context(enable_metadata_routing=True):
-        regressor = small_regressor().set_fit_request(sample_weight=True)
+        regressor = small_regressor(kind).set_fit_request(sample_weight=True)
         regressor.set_score_request(sample_weight=True)
+        step = type(regressor).__name__.lower()
         search = GridSearchCV(
             make_pipeline(
                 StandardScaler().set_fit_request(sample_weight=False), regressor
             ),
-            {"twolayersigmoidregressor__alpha": [1e-4, 1.0]},
+            {f"{step}__alpha": [1e-4, 1.0]},
             cv=2,
         ).fit(X_train, y_train, sample_weight=weights)
         pipe = search.best_estimator_
     X_scaled = StandardScaler().fit_transform(X_train)
-    direct = small_regressor(
-        alpha=search.best_params_["twolayersigmoidregressor__alpha"]
-    )
+    direct = small_regressor(kind, alpha=search.best_params_[f"{step}__alpha"])
     direct.fit(X_scaled, y_train, sample_weight=weights)
     assert_array_equal(pipe[-1].coefs_[0], direct.coefs_[0])
 
@@ -418,3 +432,19 @@ def test_tuned_pipeline_reaches_r2_040_on_diabetes():
     ridge = make_pipeline(StandardScaler(), RidgeCV()).fit(X_train, y_train)
     assert r2 >= 0.40
     assert r2 >= ridge.score(X_test, y_test) - 0.05
+
+
+def test_general_regressor_scores_as_mlp_regressor_on_diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=1)
+    scores = []
+    for network in (BackpropMLPRegressor, MLPRegressor):
+        model = TransformedTargetRegressor(
+            regressor=make_pipeline(
+                StandardScaler(), network(alpha=10.0, random_state=0)
+            ),
+            transformer=StandardScaler(),
+        ).fit(X_train, y_train)
+        scores.append(model.score(X_test, y_test))
+    assert scores[0] >= 0.40
+    assert scores[0] == pytest.approx(scores[1], abs=0.01)

@@ -31,12 +31,15 @@ REPORT_MAX = re.compile(r"^max relative error (\S+),", re.MULTILINE)
 
 
 def table_rows(text):
-    """{(dataset, library): parsed row} for every row of the demo table."""
+    """{(dataset, library): parsed row} for every row of the demo table; the
+    second network on a dataset (diabetes' general regressor) is keyed
+    (dataset, library, 2)."""
     rows = {}
     for line in text.splitlines():
         match = ROW.match(line)
         if match:
-            rows[match["dataset"], match["library"]] = match.groupdict()
+            key = (match["dataset"], match["library"])
+            rows[(*key, 2) if key in rows else key] = match.groupdict()
     return rows
 
 
@@ -71,6 +74,8 @@ def test_quick_demo_has_one_row_per_estimator_and_library(quick_demo):
             ("digits", "sklearn"): ("accuracy", "MLPClassifier"),
             ("diabetes", "skbackprop"): ("R²", "TwoLayerSigmoidRegressor"),
             ("diabetes", "sklearn"): ("R²", "MLPRegressor"),
+            ("diabetes", "skbackprop", 2): ("R²", "BackpropMLPRegressor"),
+            ("diabetes", "sklearn", 2): ("R²", "MLPRegressor"),
         },
     )
     # the header states the shared configuration
@@ -83,25 +88,26 @@ def test_quick_demo_scores_are_sensible_and_match_sklearn(quick_demo):
     rows = table_rows(out)
     accuracy = np.array([float(rows["digits", lib]["mean"]) for lib in LIBRARIES])
     r2 = np.array([float(rows["diabetes", lib]["mean"]) for lib in LIBRARIES])
+    r2_general = [float(rows["diabetes", lib, 2]["mean"]) for lib in LIBRARIES]
     assert_array_less(0.9, accuracy)
     assert_array_less(accuracy, 1.0)
-    assert_array_less(0.3, r2)
-    assert_array_less(r2, 1.0)
+    assert_array_less(0.3, [*r2, *r2_general])
+    assert_array_less([*r2, *r2_general], 1.0)
     # the same network trained the same way scores about the same in both libraries
     assert_array_less(np.ptp(accuracy), 0.03)
     assert_array_less(np.ptp(r2), 0.05)
+    assert_array_less(np.ptp(r2_general), 0.05)
     assert_equal({row["epochs"] for row in rows.values()}, {"20"})
 
 
 def test_quick_demo_gradient_check_errors_are_below_1e_6(quick_demo):
     _, out = quick_demo
     rows = table_rows(out)
-    errors = [
-        float(rows[dataset, "skbackprop"]["gradcheck"])
-        for dataset in ("digits", "diabetes")
-    ]
-    assert_array_less(errors, [1e-6, 1e-6])
-    assert_array_less([0.0, 0.0], errors)  # a real comparison, not a placeholder
+    keys = [("digits", "skbackprop"), ("diabetes", "skbackprop")]
+    keys.append(("diabetes", "skbackprop", 2))
+    errors = [float(rows[key]["gradcheck"]) for key in keys]
+    assert_array_less(errors, [1e-6] * 3)
+    assert_array_less([0.0] * 3, errors)  # a real comparison, not a placeholder
     assert_equal(
         [rows[dataset, "sklearn"]["gradcheck"] for dataset in ("digits", "diabetes")],
         ["n/a", "n/a"],
@@ -113,7 +119,7 @@ def test_demo_options_work_after_the_demo_subcommand(capsys):
     code, out = run_main(capsys, ["demo", "--quick", "--cv", "2"])
     assert_equal(code, 0)
     assert "CV score (2-fold)" in out
-    assert_equal(len(table_rows(out)), 4)
+    assert_equal(len(table_rows(out)), 6)
 
 
 def test_demo_exits_with_1_when_a_gradient_check_fails(capsys, monkeypatch):
@@ -127,15 +133,18 @@ def test_gradcheck_prints_a_passing_report_per_case(capsys):
     code, out = run_main(capsys, ["gradcheck", "--samples", "15"])
     errors = [float(value) for value in REPORT_MAX.findall(out)]
     assert_equal(code, 0)
-    assert_equal(len(errors), 6)
-    assert_array_less(errors, np.full(6, 1e-6))
+    assert_equal(len(errors), 8)
+    assert_array_less(errors, np.full(8, 1e-6))
     for activation in ("'relu'", "'tanh'", "'sigmoid'"):
         assert f"activation={activation}" in out
     assert "output_activation='sigmoid', fit_intercept=False" in out
     assert "sample_weight" in out
-    # full reports: a line per parameter array (6 for each classifier, 4 for each
-    # regressor with biases, 2 for the bias-free one) and a summary line per check
-    assert_equal(out.count("relative error "), 3 * 6 + 2 * 4 + 2 + 6)
+    assert "BackpropMLPRegressor(hidden_layer_sizes=(8, 6), activation='gelu'" in out
+    assert "loss='poisson'" in out
+    # full reports: a line per parameter array (6 for each three-layer network, 4
+    # for each two-layer regressor with biases, 2 for the bias-free one) and a
+    # summary line per check
+    assert_equal(out.count("relative error "), 5 * 6 + 2 * 4 + 2 + 8)
     assert out.rstrip().endswith("all checks passed")
 
 
@@ -143,8 +152,8 @@ def test_gradcheck_exits_with_1_when_a_check_fails(capsys, monkeypatch):
     monkeypatch.setattr(gradcheck_cli, "check_gradients", _failing_check_gradients)
     code, out = run_main(capsys, ["gradcheck", "--samples", "10"])
     assert_equal(code, 1)
-    assert_equal(out.count("-> FAILED"), 6)
-    assert "6 check(s) FAILED" in out
+    assert_equal(out.count("-> FAILED"), 8)
+    assert "8 check(s) FAILED" in out
 
 
 def test_bench_passes_every_remaining_argument_to_bench_main(monkeypatch):
@@ -175,6 +184,6 @@ def test_python_dash_m_quick_exits_0_without_convergence_warnings():
         check=False,
     )
     assert_equal(completed.returncode, 0)
-    assert_equal(len(table_rows(completed.stdout)), 4)
+    assert_equal(len(table_rows(completed.stdout)), 6)
     assert "gradient check: passed" in completed.stdout
     assert "ConvergenceWarning" not in completed.stderr

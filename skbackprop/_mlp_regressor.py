@@ -1,0 +1,211 @@
+"""BackpropMLPRegressor: an L-layer network with a linear (or exp) output."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+
+from ._base import (
+    ACTIVATION_CONSTRAINT,
+    BaseBackprop,
+    _rollback_on_error,
+    hidden_widths,
+)
+from ._network import Architecture, predict_output
+
+# the output activation that goes with each loss (its canonical link)
+_OUTPUT_OF_LOSS = {"squared_error": "identity", "poisson": "exp"}
+
+
+class BackpropMLPRegressor(RegressorMixin, BaseBackprop):
+    """Multi-layer perceptron regressor, trained by manual backprop.
+
+    scikit-learn's ``MLPRegressor`` on hand-derived gradients:
+    ``h_k = g(h_{k−1} W_k + b_k)`` for the hidden layers and a linear output
+    ``ŷ = a_L`` (seed 002's output layer) minimising ``1/(2N) Σ (y − ŷ)²``, or
+    ``ŷ = exp(a_L)`` minimising the half Poisson deviance
+    ``(1/N) Σ (ŷ − y log ŷ)``; plus ``α/(2N) Σ ‖W‖²``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the hidden layers (an int means one layer).
+    activation : str or Activation, default="relu"
+        Hidden activation g: "identity", "sigmoid" (alias "logistic"), "tanh",
+        "relu", "leaky_relu", "elu", "softplus", "gelu", "silu", or a user's
+        :class:`Activation` pair (checked by :func:`check_activation` when the
+        network is created).
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``"poisson"`` predicts ``exp(a_L)`` and needs every target ≥ 0 with a
+        positive sum (counts, rates).
+    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, alpha, \
+momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, shuffle, \
+random_state, warm_start, verbose
+        As in :class:`TwoLayerSigmoidRegressor`; the validation score is R².
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : list of ndarray
+        ``coefs_[k]`` has shape (fan_in, fan_out); views of the live parameters.
+    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
+    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_
+        As in scikit-learn's ``MLPRegressor``.
+    out_activation_ : str
+        ``"identity"``, or ``"exp"`` for the Poisson loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbackprop import BackpropMLPRegressor
+    >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
+    >>> reg = BackpropMLPRegressor(hidden_layer_sizes=(8, 8), activation="tanh",
+    ...                            solver="lbfgs", random_state=0)
+    >>> reg.fit(X, X.ravel() ** 2).predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBackprop._parameter_constraints,
+        "hidden_layer_sizes": [
+            Interval(Integral, 1, None, closed="left"),
+            "array-like",
+        ],
+        "activation": ACTIVATION_CONSTRAINT,
+        "loss": [StrOptions(set(_OUTPUT_OF_LOSS))],
+    }
+    _multi_output = True
+    _y_numeric = True
+    _stratify_validation = False
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        loss="squared_error",
+        solver="adam",
+        learning_rate=0.001,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        alpha=1e-4,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _architecture(self, n_features, n_outputs):
+        return Architecture(
+            layer_sizes=(n_features, *hidden_widths(self), n_outputs),
+            activation=self.activation,
+            output_activation=_OUTPUT_OF_LOSS[self.loss],
+        )
+
+    def _encode_targets(self, y, *, first_call, classes=None):
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if y2d.dtype.kind != "f":  # int or bool targets: regress on their values
+            y2d = y2d.astype(np.float64)
+        if first_call:
+            self._y_ndim = y.ndim
+        elif y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2d.shape[1]} output(s) but this model was fitted with "
+                f"{self.n_outputs_}; refit (warm_start=False) to change them."
+            )
+        if self.loss == "poisson" and not (y2d.min() >= 0 and y2d.sum() > 0):
+            raise ValueError(
+                "loss='poisson' requires y >= 0 with a positive sum (counts or "
+                f"rates), but y has minimum {y2d.min():.6g} and sum "
+                f"{y2d.sum():.6g}. Use loss='squared_error' for other targets."
+            )
+        return y2d, y2d.shape[1]
+
+    def _validation_score(self, params, X, y, sample_weight):
+        return float(
+            r2_score(y, predict_output(params, X), sample_weight=sample_weight)
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to (X, y); ``warm_start=True`` continues training.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : BackpropMLPRegressor
+        """
+        with _rollback_on_error(self):
+            return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(BaseBackprop._has_stepping_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : BackpropMLPRegressor
+        """
+        with _rollback_on_error(self):
+            return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict targets; the shape follows the ``y`` seen in fit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        y_pred = self._raw_output(X)
+        return y_pred.ravel() if self._y_ndim == 1 else y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
