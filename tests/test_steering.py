@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_diabetes, load_iris
+from sklearn.datasets import load_diabetes, load_iris, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
@@ -276,3 +276,25 @@ def test_schedule_parameters_are_stored_as_given():
             ["cosine", "0.7", "loss"],
         )
         assert params["nesterovs_momentum"] is False
+
+
+def test_adaptive_schedule_carries_on_where_a_constant_rate_stops_on_a_plateau():
+    # the reproducer: friedman1 fits that stop silently on a plateau
+    X, y = make_friedman1(n_samples=300, noise=1.0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    scores, epochs = {}, {}
+    for schedule in ("constant", "adaptive"):
+        est = TwoLayerSigmoidRegressor(
+            hidden_size=64,
+            solver="sgd",
+            learning_rate=0.05,
+            learning_rate_schedule=schedule,
+            tol=1e-3,
+            n_iter_no_change=5,
+            max_iter=300,
+            random_state=0,
+        )
+        fit_quietly(est, X, y)
+        scores[schedule], epochs[schedule] = est.score(X, y), est.n_iter_
+    assert epochs["constant"] < 50 < epochs["adaptive"]
+    assert scores["adaptive"] > scores["constant"]
