@@ -8,13 +8,15 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.metrics import get_scorer_names
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
     StrOptions,
 )
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -26,6 +28,7 @@ from ._callbacks import CALLBACK_STATE, CallbackSupportMixin, EpochCallbacks
 from ._custom_activations import Activation, check_activation
 from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
 from ._training import TrainingLoopMixin
+from ._validation import check_validation_data, check_validation_split
 
 FLOAT_DTYPES = (np.float64, np.float32)
 # scikit-learn's MLP names for the output activations
@@ -102,6 +105,12 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
+        "learning_rate_schedule": [
+            StrOptions({"constant", "invscaling", "adaptive", "cosine"})
+        ],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "nesterovs_momentum": ["boolean"],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
@@ -286,9 +295,12 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         return self._params, X, y, w
 
     # -- training ----------------------------------------------------------------
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
+        """``validation``: the ``(X_val, y_val, sample_weight_val)`` of the call."""
+        X_val, y_val, sample_weight_val = validation or (None, None, None)
         # 1. Everything that can fail is checked before the first random draw:
-        #    hyper-parameters, data, and whether the validation split can be made.
+        #    hyper-parameters, data, validation data, and whether the validation
+        #    split can be made.
         self._check_params(incremental=incremental)
         first_call = not self.__sklearn_is_fitted__() or not (
             incremental or self.warm_start
@@ -301,34 +313,41 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
             self.__dict__.pop("_params", None)
         else:
             self._check_same_architecture()
+        splits = self.early_stopping and not incremental and self.solver != "lbfgs"
+        splits = splits and X_val is None
         X, y_raw, y, w, n_outputs = self._validate_training_data(
             X,
             y,
             sample_weight,
             reset=first_call,
             classes=classes,
-            order="C" if self._gathers_rows() else None,
+            order="C" if self._gathers_rows(splits=splits) else None,
         )
-        if self.early_stopping and not incremental and self.solver != "lbfgs":
-            self._check_validation_split(y)
         if first_call:
+            self.n_outputs_ = n_outputs
             architecture = self._architecture(X.shape[1], n_outputs)
             if isinstance(architecture.activation, Activation):
                 check_activation(architecture.activation, X.dtype)  # raises if wrong
+        validation_data = check_validation_data(
+            self, X, X_val, y_val, sample_weight_val
+        )
+        if splits:
+            check_validation_split(self, y)
         # 2. Draw and train.
         if first_call:
             self._rng = check_random_state(self.random_state)
             params = glorot_uniform(architecture, self._rng, X.dtype)
-            self.n_outputs_ = n_outputs
             self.n_layers_ = len(architecture.layer_sizes)
             self.out_activation_ = OUT_ACTIVATION_NAMES[architecture.output_activation]
             self.t_ = 0
             self.loss_curve_ = []
+            self.learning_rate_curve_ = []
+            self.validation_loss_curve_ = None
             self.best_loss_ = np.inf
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self._no_improvement_count = 0
-            self._optimizer = None
+            self._optimizer = self._schedule = None
         else:
             # Work on copies so that a failure leaves the old model untouched.
             self._rng = copy.deepcopy(self._rng)
@@ -339,9 +358,18 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         max_epochs = 1 if incremental else self.max_iter
         callbacks = EpochCallbacks(self, max_epochs, X, y_raw, sample_weight)
         if self.solver == "lbfgs":
-            self._fit_lbfgs(params, X, y, w, callbacks)
+            self._fit_lbfgs(params, X, y, w, validation_data, callbacks)
         else:
-            self._fit_stochastic(params, X, y, w, callbacks, incremental=incremental)
+            self._fit_stochastic(
+                params,
+                X,
+                y,
+                y_raw,
+                w,
+                validation_data,
+                callbacks,
+                incremental=incremental,
+            )
         previous = None if first_call else self._params
         self._params = params
         callbacks.end(params)
@@ -350,3 +378,83 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
             previous.flat[...] = params.flat
             self._params = previous
         return self
+
+    # -- the public training methods (an estimator adds only its docstring's
+    #    specifics, or partial_fit's classes=) ---------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """Fit the network to (X, y); ``warm_start=True`` continues training.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation data, scored after every epoch: early stopping watches it
+            instead of holding out ``validation_fraction``; without early stopping
+            its curves are recorded all the same. In a ``Pipeline`` the earlier
+            steps do not transform ``X_val`` unless the pipeline is built with
+            ``transform_input=["X_val"]``.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation loss and score.
+
+        Returns
+        -------
+        self : object
+        """
+        with _rollback_on_error(self):
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                incremental=False,
+                validation=(X_val, y_val, sample_weight_val),
+            )
+
+    @available_if(_has_stepping_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val, y_val, sample_weight_val : default=None
+            Validation data: one point is appended to ``validation_loss_curve_``
+            and ``validation_scores_`` per call.
+
+        Returns
+        -------
+        self : object
+        """
+        with _rollback_on_error(self):
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                incremental=True,
+                validation=(X_val, y_val, sample_weight_val),
+            )

@@ -32,6 +32,7 @@ def estimator_pair(w, *, n_train, epochs, random_state, **overrides):
         "beta_2": BETA_2,
         "epsilon": EPSILON,
         "momentum": 0.0,
+        "nesterovs_momentum": False,
         "max_iter": epochs,
         "tol": 0.0,
         "n_iter_no_change": epochs,
@@ -49,7 +50,6 @@ def estimator_pair(w, *, n_train, epochs, random_state, **overrides):
         solver="sgd" if solver == "gd" else solver,
         learning_rate_init=learning_rate,
         learning_rate="constant",
-        nesterovs_momentum=False,
         batch_size=n_train if solver == "gd" else w.batch_size,
     )
     if w.task == "classification":

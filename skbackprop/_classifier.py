@@ -39,9 +39,11 @@ class SoftmaxMLPClassifier(ClassifierMixin, BaseBackprop):
         Weights per class, multiplied into ``sample_weight``; "balanced" uses
         ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``).
     solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, alpha, \
-momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, shuffle, \
-random_state, warm_start, verbose
-        As in :class:`TwoLayerSigmoidRegressor`; the validation score is accuracy.
+momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, scoring, \
+learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
+warm_start, verbose
+        As in :class:`TwoLayerSigmoidRegressor`; with ``scoring=None`` the
+        validation score is accuracy.
 
     Attributes
     ----------
@@ -53,6 +55,8 @@ random_state, warm_start, verbose
         As in scikit-learn's ``MLPClassifier``.
     out_activation_ : str
         ``"softmax"``, binary problems included.
+    validation_loss_curve_, learning_rate_curve_ : list of float
+        As in :class:`TwoLayerSigmoidRegressor`.
 
     Examples
     --------
@@ -97,6 +101,10 @@ random_state, warm_start, verbose
         epsilon=1e-8,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        nesterovs_momentum=True,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -118,6 +126,10 @@ random_state, warm_start, verbose
         self.epsilon = epsilon
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.nesterovs_momentum = nesterovs_momentum
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
@@ -213,26 +225,19 @@ random_state, warm_start, verbose
         hits = predict_output(params, X).argmax(axis=1) == y
         return float(np.average(hits, weights=sample_weight))
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to (X, y); ``warm_start=True`` continues training.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : SoftmaxMLPClassifier
-        """
-        with _rollback_on_error(self):
-            return self._fit(X, y, sample_weight, incremental=False)
-
     @available_if(BaseBackprop._has_stepping_solver)
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, *, classes=None):
+    def partial_fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        classes=None,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
 
         Parameters
@@ -242,6 +247,9 @@ random_state, warm_start, verbose
         sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
             Every class the model will ever see; required on the first call.
+        X_val, y_val, sample_weight_val : default=None
+            Validation data: one point is appended to ``validation_loss_curve_``
+            and ``validation_scores_`` per call.
 
         Returns
         -------
@@ -253,7 +261,14 @@ random_state, warm_start, verbose
                     "classes must be passed on the first call to partial_fit "
                     "(every label the model will see, e.g. classes=np.unique(y))."
                 )
-            return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                incremental=True,
+                classes=classes,
+                validation=(X_val, y_val, sample_weight_val),
+            )
 
     def decision_function(self, X):
         """The logits a_L; for two classes ``a_L[:, 1] − a_L[:, 0]`` (1-D).

@@ -3,17 +3,11 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 
-from ._base import (
-    ACTIVATION_CONSTRAINT,
-    BaseBackprop,
-    _rollback_on_error,
-    hidden_widths,
-)
+from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
 from ._network import Architecture, predict_output
 
 # the output activation that goes with each loss (its canonical link)
@@ -42,9 +36,10 @@ class BackpropMLPRegressor(RegressorMixin, BaseBackprop):
         ``"poisson"`` predicts ``exp(a_L)`` and needs every target ≥ 0 with a
         positive sum (counts, rates).
     solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, alpha, \
-momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, shuffle, \
-random_state, warm_start, verbose
-        As in :class:`TwoLayerSigmoidRegressor`; the validation score is R².
+momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, scoring, \
+learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
+warm_start, verbose
+        As in :class:`TwoLayerSigmoidRegressor`; the default validation score is R².
 
     Attributes
     ----------
@@ -55,6 +50,8 @@ random_state, warm_start, verbose
         As in scikit-learn's ``MLPRegressor``.
     out_activation_ : str
         ``"identity"``, or ``"exp"`` for the Poisson loss.
+    validation_loss_curve_, learning_rate_curve_ : list of float
+        As in :class:`TwoLayerSigmoidRegressor`.
 
     Examples
     --------
@@ -99,6 +96,10 @@ random_state, warm_start, verbose
         epsilon=1e-8,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        nesterovs_momentum=True,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -120,6 +121,10 @@ random_state, warm_start, verbose
         self.epsilon = epsilon
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.nesterovs_momentum = nesterovs_momentum
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
@@ -155,41 +160,6 @@ random_state, warm_start, verbose
         return float(
             r2_score(y, predict_output(params, X), sample_weight=sample_weight)
         )
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to (X, y); ``warm_start=True`` continues training.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : BackpropMLPRegressor
-        """
-        with _rollback_on_error(self):
-            return self._fit(X, y, sample_weight, incremental=False)
-
-    @available_if(BaseBackprop._has_stepping_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : BackpropMLPRegressor
-        """
-        with _rollback_on_error(self):
-            return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predict targets; the shape follows the ``y`` seen in fit.

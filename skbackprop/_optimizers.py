@@ -50,13 +50,16 @@ class GradientDescent(_Stepper):
 
 
 class MomentumSGD(_Stepper):
-    """v ← μ v − α g,  θ ← θ + v (heavy-ball momentum)."""
+    """v ← μ v − α g, then θ ← θ + v (heavy ball) or, with ``nesterov``,
+    θ ← θ + μ v − α g (scikit-learn's Nesterov form: the step looks ahead along
+    the new velocity)."""
 
     _state = ("velocity",)
 
-    def __init__(self, learning_rate, momentum):
+    def __init__(self, learning_rate, momentum, nesterov=False):
         self.learning_rate = float(learning_rate)
         self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
         self.velocity = None
 
     def step(self, theta, grad):
@@ -65,7 +68,11 @@ class MomentumSGD(_Stepper):
         self.velocity *= self.momentum
         s = self._scratch_like(theta)
         add_scaled_inplace(self.velocity, -self.learning_rate, grad, s)
-        theta += self.velocity
+        if not self.nesterov:
+            theta += self.velocity
+            return
+        add_scaled_inplace(theta, self.momentum, self.velocity, s)  # θ += μ v
+        add_scaled_inplace(theta, -self.learning_rate, grad, s)  # θ −= α g
 
 
 class Adam(_Stepper):
@@ -141,7 +148,11 @@ def make_optimizer(estimator, previous=None):
     if estimator.solver == "gd":
         optimizer = GradientDescent(estimator.learning_rate)
     elif estimator.solver == "sgd":
-        optimizer = MomentumSGD(estimator.learning_rate, estimator.momentum)
+        optimizer = MomentumSGD(
+            estimator.learning_rate,
+            estimator.momentum,
+            estimator.nesterovs_momentum,
+        )
     else:
         optimizer = Adam(
             estimator.learning_rate,

@@ -3,12 +3,11 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 
-from ._base import BaseBackprop, _rollback_on_error
+from ._base import BaseBackprop
 from ._network import Architecture, predict_output
 
 
@@ -49,10 +48,30 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         adam only.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, score it each epoch (R²) and
-        keep the best weights.
+        Score the validation data each epoch, stop once the score has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs and keep the weights
+        of the best score. The validation data is ``X_val, y_val`` given to
+        ``fit``, else ``validation_fraction`` of the training data held out.
     validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
+        Fraction of the training data held out for early stopping when ``fit``
+        is given no ``X_val``.
+    scoring : str, callable or None, default=None
+        What early stopping watches on the validation data: None is R² (the
+        estimator's ``score``); ``"loss"`` the validation loss (recorded as its
+        negative, higher is better); or any scikit-learn scorer name or callable
+        ``scorer(estimator, X, y)``.
+    learning_rate_schedule : {"constant", "invscaling", "adaptive", "cosine"}, \
+default="constant"
+        How the learning rate changes from epoch to epoch, for gd, sgd and adam:
+        ``"invscaling"``: ``learning_rate / (t + 1) ** power_t``, t the samples
+        seen before the epoch; ``"adaptive"``: divided by 5 each time training
+        has not improved by ``tol`` for ``n_iter_no_change`` epochs, stopping
+        once it is at most 1e-6; ``"cosine"``: ``learning_rate · ½(1 +
+        cos(π e / max_iter))`` in epoch e = 0, 1, … of the fit.
+    power_t : float, default=0.5
+        Exponent of ``"invscaling"``.
+    nesterovs_momentum : bool, default=True
+        sgd only: Nesterov's momentum (scikit-learn's form) instead of heavy ball.
     shuffle : bool, default=True
         Shuffle the samples every epoch (minibatch solvers).
     random_state : int, RandomState instance or None, default=None
@@ -71,9 +90,16 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
         ``[b1, b2]`` (zeros, read-only, when ``fit_intercept=False``).
     loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
     n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_
-        As in scikit-learn's ``MLPRegressor`` (``n_layers_`` is 3).
+        As in scikit-learn's ``MLPRegressor`` (``n_layers_`` is 3);
+        ``validation_scores_`` holds the scores ``scoring`` asks for, one per
+        epoch, whenever there is validation data (None otherwise).
     out_activation_ : str
         ``"identity"``, or ``"logistic"`` for the sigmoid output.
+    validation_loss_curve_ : list of float or None
+        The data term of the loss (no L2 term) on the validation data after each
+        epoch (lbfgs: iteration); None without validation data.
+    learning_rate_curve_ : list of float
+        The learning rate of each epoch (empty for lbfgs).
 
     Examples
     --------
@@ -115,6 +141,10 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
         epsilon=1e-8,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        nesterovs_momentum=True,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -136,6 +166,10 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
         self.epsilon = epsilon
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.nesterovs_momentum = nesterovs_momentum
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
@@ -178,41 +212,6 @@ class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
         return float(
             r2_score(y, predict_output(params, X), sample_weight=sample_weight)
         )
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to (X, y); ``warm_start=True`` continues training.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : TwoLayerSigmoidRegressor
-        """
-        with _rollback_on_error(self):
-            return self._fit(X, y, sample_weight, incremental=False)
-
-    @available_if(BaseBackprop._has_stepping_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : TwoLayerSigmoidRegressor
-        """
-        with _rollback_on_error(self):
-            return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predict targets; the shape follows the ``y`` seen in fit.

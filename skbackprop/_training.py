@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 
 from ._losses import loss_and_output_delta
 from ._network import (
@@ -18,6 +17,8 @@ from ._network import (
     loss_and_gradients,
 )
 from ._optimizers import make_optimizer, minimize_lbfgs
+from ._schedules import make_schedule
+from ._validation import NoValidation, Validation, split_validation
 
 
 class MinibatchRunner:
@@ -107,6 +108,20 @@ class MinibatchRunner:
         return bool(np.isfinite(loss + l2_penalty(self.params, self.alpha, n)))
 
 
+def _warn_if_loss_grew(estimator, losses, factor=100.0):
+    """A loss that grows without becoming non-finite: warn at the end of fit."""
+    if len(losses) >= 2 and losses[-1] > factor * losses[0]:
+        warnings.warn(
+            f"The training loss grew from {losses[0]:.3g} in the first epoch to "
+            f"{losses[-1]:.3g} in the last ({len(losses)} epochs): the learning rate "
+            f"(learning_rate={estimator.learning_rate}) is probably too large for "
+            "this data. Lower it (e.g. tenfold), scale the inputs (e.g. with "
+            "StandardScaler), or use solver='adam'.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
+
+
 def _divergence_error(estimator, epoch):
     if estimator.solver == "lbfgs":
         cause = (
@@ -130,14 +145,10 @@ def _divergence_error(estimator, epoch):
 class TrainingLoopMixin:
     """The epoch loops of ``BaseBackprop``; they record progress on the estimator."""
 
-    def _gathers_rows(self):
+    def _gathers_rows(self, *, splits):
         """Whether training gathers shuffled rows of X into minibatches, which
         wants X C-ordered (early stopping's split makes C-ordered copies itself)."""
-        return (
-            self.solver in ("sgd", "adam")
-            and self.shuffle
-            and not (self.early_stopping)
-        )
+        return self.solver in ("sgd", "adam") and self.shuffle and not splits
 
     def _batch_size(self, n_samples):
         if self.solver == "gd":
@@ -146,22 +157,31 @@ class TrainingLoopMixin:
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
 
-    def _fit_stochastic(self, params, X, y, w, callbacks, *, incremental):
-        # partial_fit continues the optimizer's state under the current
-        # hyper-parameters; fit (warm or not) starts a fresh optimizer.
+    def _validation(self, data, params, *, keep_best, continued):
+        if data is None:
+            if not continued:
+                self.validation_scores_ = self.validation_loss_curve_ = None
+                self.best_validation_score_ = None
+            return NoValidation()
+        return Validation(self, data, params, keep_best=keep_best, continued=continued)
+
+    def _fit_stochastic(
+        self, params, X, y, y_raw, w, validation_data, callbacks, *, incremental
+    ):
+        # partial_fit continues the optimizer's and the schedule's state under the
+        # current hyper-parameters; fit (warm or not) starts them afresh.
         optimizer = make_optimizer(self, self._optimizer if incremental else None)
+        schedule = make_schedule(self, self._schedule if incremental else None)
         if not incremental:
             self._no_improvement_count = 0
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
-            X, X_val, y, y_val, w, w_val = self._split_validation(X, y, w)
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
             self.best_loss_ = None
-            best_flat = params.flat.copy()
-        elif not incremental:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+            if validation_data is None:
+                (X, y, w), validation_data = split_validation(self, X, y, y_raw, w)
+        validation = self._validation(
+            validation_data, params, keep_best=early_stopping, continued=incremental
+        )
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         shuffled = self.shuffle and batch_size < n_samples
@@ -169,11 +189,16 @@ class TrainingLoopMixin:
             params, X, y, w, batch_size, self.alpha, shuffled=shuffled
         )
         max_epochs = 1 if incremental else self.max_iter
+        first_epoch = len(self.learning_rate_curve_) if incremental else 0
+        first_loss = len(self.loss_curve_)
+        self.learning_rate_curve_ = list(self.learning_rate_curve_)
         self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
         reached_max_iter = False
         with np.errstate(all="ignore"):  # non-finite values are caught just below
-            for _ in range(max_epochs):
+            for epoch in range(first_epoch, first_epoch + max_epochs):
+                optimizer.learning_rate = schedule.rate(epoch, self.t_)
+                self.learning_rate_curve_.append(optimizer.learning_rate)
                 order = self._rng.permutation(n_samples) if shuffled else None
                 callbacks.begin_epoch()
                 loss = runner.run_epoch(optimizer, order)
@@ -183,28 +208,27 @@ class TrainingLoopMixin:
                 self.t_ += n_samples
                 self.loss_ = loss
                 self.loss_curve_.append(self.loss_)
+                validation_improved = validation.evaluate(params)
                 if early_stopping:
-                    score = self._validation_score(params, X_val, y_val, w_val)
-                    self.validation_scores_.append(score)
-                    improved = score >= self.best_validation_score_ + self.tol
-                    if score > self.best_validation_score_:
-                        self.best_validation_score_ = score
-                        best_flat = params.flat.copy()
+                    improved = validation_improved
                 else:
                     improved = self.loss_ <= self.best_loss_ - self.tol
                     self.best_loss_ = min(self.best_loss_, self.loss_)
                 self._no_improvement_count = (
                     0 if improved else (self._no_improvement_count + 1)
                 )
-                self._report_epoch(start_time, early_stopping)
+                self._report_epoch(start_time, validation_improved is not None)
                 stop_requested = callbacks.end_epoch(params)
-                converged = self._no_improvement_count > self.n_iter_no_change
+                converged = False
+                if self._no_improvement_count > self.n_iter_no_change:
+                    converged = schedule.plateau()  # adaptive: a smaller rate instead
+                    if not converged:
+                        self._no_improvement_count = 0
                 if (converged or stop_requested) and not incremental:
                     break
             else:
                 reached_max_iter = not incremental
-            if early_stopping:
-                params.flat[...] = best_flat  # keep the weights of the best score
+            validation.restore_best(params)
             if not runner.last_step_is_finite():
                 raise _divergence_error(self, self.n_iter_)
         if reached_max_iter:
@@ -214,64 +238,11 @@ class TrainingLoopMixin:
                 ConvergenceWarning,
                 stacklevel=5,
             )
-        self._optimizer = optimizer
+        if not incremental:
+            _warn_if_loss_grew(self, self.loss_curve_[first_loss:])
+        self._optimizer, self._schedule = optimizer, schedule
 
-    def _check_validation_split(self, y):
-        """Raise if early stopping's split cannot be made, before it draws.
-
-        The sizes are train_test_split's: ⌈validation_fraction · n⌉ held out, the
-        rest to train on. A classifier splits stratified by class, so each class
-        needs 2 samples and each side one sample per class.
-        """
-        n_samples = y.shape[0]
-        n_val = math.ceil(self.validation_fraction * n_samples)
-        n_train = n_samples - n_val
-        split = (
-            f"validation_fraction={self.validation_fraction} of {n_samples} samples "
-            f"holds out {n_val} and leaves {n_train} to train on"
-        )
-        remedy = (
-            "Change validation_fraction, give more samples, or set "
-            "early_stopping=False."
-        )
-        if n_val < 2 or n_train < 1:
-            raise ValueError(
-                f"The validation set is too small or leaves nothing to train on: "
-                f"{split}; early stopping needs at least 2 held-out samples and 1 to "
-                f"train on. {remedy}"
-            )
-        if self._stratify_validation:
-            counts = np.unique(y, return_counts=True)[1]
-            if counts.min() < 2 or min(n_val, n_train) < counts.size:
-                raise ValueError(
-                    "With early_stopping=True the classifier holds out a split "
-                    "stratified by class, which needs at least 2 samples of every "
-                    f"class and one sample per class on each side: {split}, for "
-                    f"{counts.size} classes, the smallest with {counts.min()} "
-                    f"sample(s). {remedy}"
-                )
-
-    def _split_validation(self, X, y, w):
-        stratify = y if self._stratify_validation else None
-        arrays = (X, y) if w is None else (X, y, w)
-        parts = train_test_split(
-            *arrays,
-            test_size=self.validation_fraction,
-            random_state=self._rng,
-            stratify=stratify,
-        )
-        if w is None:
-            parts += [None, None]
-        elif not (parts[4].sum() > 0 and parts[5].sum() > 0):
-            raise ValueError(
-                "With early_stopping=True both the training part and the held-out "
-                f"validation part (validation_fraction={self.validation_fraction}) "
-                "need samples of positive weight: give more samples a positive "
-                "sample_weight, or set early_stopping=False."
-            )
-        return parts
-
-    def _fit_lbfgs(self, params, X, y, w, callbacks):
+    def _fit_lbfgs(self, params, X, y, w, validation_data, callbacks):
         grads = Parameters.zeros(params.architecture, params.flat.dtype)
         dtype = params.flat.dtype
         # every evaluation is a full batch: reuse its layer buffers rather than
@@ -285,14 +256,19 @@ class TrainingLoopMixin:
 
         start_time = time.perf_counter()
         self.n_iter_ = 0
+        # lbfgs has no epochs to stop early after: validation data is only watched
+        validation = self._validation(
+            validation_data, params, keep_best=False, continued=False
+        )
 
         def record(intermediate_result):
             self.n_iter_ += 1
             self.loss_curve_.append(float(intermediate_result.fun))
             self.loss_ = self.loss_curve_[-1]
-            self._report_epoch(start_time, early_stopping=False)
-            callbacks.begin_epoch()
             iterate = Parameters(params.architecture, intermediate_result.x)
+            validated = validation.evaluate(iterate.copy(dtype)) is not None
+            self._report_epoch(start_time, validated)
+            callbacks.begin_epoch()
             if callbacks.end_epoch(iterate):
                 raise StopIteration  # a callback asked to stop: scipy ends here
 
@@ -307,8 +283,6 @@ class TrainingLoopMixin:
         self.t_ += X.shape[0] * self.n_iter_
         self.loss_ = float(result.fun)
         self.best_loss_ = min(self.best_loss_, self.loss_)
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
         if result.status == 1:
             warnings.warn(
                 f"lbfgs solver: maximum iterations ({self.max_iter}) reached and the "
@@ -317,11 +291,11 @@ class TrainingLoopMixin:
                 stacklevel=5,
             )
 
-    def _report_epoch(self, start_time, early_stopping):
+    def _report_epoch(self, start_time, validated):
         if not self.verbose:
             return
         line = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
-        if early_stopping:
+        if validated:
             line += f", validation score = {self.validation_scores_[-1]:.8f}"
         line += f", elapsed = {time.perf_counter() - start_time:.2f}s"
         print(line)

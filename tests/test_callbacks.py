@@ -226,6 +226,20 @@ def test_callback_returning_true_stops_training(data, solver):
     assert_allclose(clf.predict_proba(X), recorder.epoch_models[-1].predict_proba(X))
 
 
+def test_callback_stop_with_early_stopping_restores_the_best_weights(data):
+    X, y = data
+    recorder = Recorder(stop_after=8)
+    clf = classifier(
+        solver="sgd", learning_rate=0.5, max_iter=50, tol=0.0, early_stopping=True
+    )
+    clf.set_callbacks(recorder).fit(X, y)
+    assert clf.n_iter_ == 8
+    best = int(np.argmax(clf.validation_scores_))
+    assert best < 7  # the last epoch was not the best: weights went back
+    best_model = recorder.epoch_models[best]
+    assert_allclose(clf.predict_proba(X), best_model.predict_proba(X))
+
+
 def test_hooks_are_called_in_order_once_per_epoch(data):
     X, y = data
     recorder = Recorder()

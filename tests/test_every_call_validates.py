@@ -51,6 +51,10 @@ CHANGED = [
     ("beta_1", 1.0),
     ("epsilon", 0.0),
     ("max_iter", 0),
+    ("learning_rate_schedule", "optimal"),
+    ("power_t", -1.0),
+    ("scoring", "no_such_scorer"),
+    ("nesterovs_momentum", "yes"),
 ]
 
 

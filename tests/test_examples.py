@@ -17,6 +17,7 @@ FIGURES = {
     "plot_quickstart.py": ["quickstart_digits.png", "quickstart_regression.png"],
     "plot_grid_search_heatmap.py": ["grid_search_heatmap.png"],
     "plot_loss_curves.py": ["loss_curves.png"],
+    "plot_training_curves.py": ["training_curves.png"],
     "plot_decision_boundary.py": ["decision_boundary.png"],
     "plot_sigmoid_output_regression.py": ["sigmoid_output_regression.png"],
     "seed_network.py": ["seed_network_loss.png"],

@@ -49,6 +49,12 @@ SHARED = {
     "early_stopping": ([False, True], []),
     "validation_fraction": ([0.1, 0.5], [1.0]),
     "shuffle": ([True, False], []),
+    "learning_rate_schedule": (
+        ["constant", "invscaling", "adaptive", "cosine"],
+        ["optimal"],
+    ),
+    "nesterovs_momentum": ([True, False], []),
+    "scoring": ([None, "loss"], ["no_such_scorer"]),
 }
 KIND = {
     "classifier": {

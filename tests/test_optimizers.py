@@ -76,6 +76,21 @@ def test_momentum_sgd_two_steps_follow_the_velocity_recursion(vectors):
     assert_allclose(theta, theta0 + v1 + v2, rtol=1e-12)
 
 
+def test_nesterov_sgd_two_steps_look_ahead_along_the_new_velocity(vectors):
+    theta0, (g1, g2, _) = vectors
+    lr, mu = 0.1, 0.9
+    theta = theta0.copy()
+    opt = MomentumSGD(learning_rate=lr, momentum=mu, nesterov=True)
+    opt.step(theta, g1)
+    v1 = -lr * g1
+    theta1 = theta0 + mu * v1 - lr * g1  # scikit-learn: μ v_new − lr g
+    assert_allclose(theta, theta1, rtol=1e-12)
+    opt.step(theta, g2)
+    v2 = mu * v1 - lr * g2
+    assert_allclose(opt.velocity, v2, rtol=1e-12)
+    assert_allclose(theta, theta1 + mu * v2 - lr * g2, rtol=1e-12)
+
+
 def adam_by_hand(theta0, grads, lr, beta_1, beta_2, epsilon):
     """Every iterate of Adam, scikit-learn's form of the bias correction."""
     theta, m, v = theta0.copy(), np.zeros_like(theta0), np.zeros_like(theta0)
@@ -188,7 +203,7 @@ def initial_parameters(kind, X, y, random_state, alpha=1e-4, width=5):
 HYPER = {"learning_rate": 0.05, "momentum": 0.8, "beta_1": 0.85, "beta_2": 0.99}
 
 
-@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize("solver", ["gd", "sgd", "sgd-nesterov", "adam"])
 @pytest.mark.parametrize("kind", ["regressor", "classifier"])
 def test_full_batch_partial_fit_steps_match_the_closed_form(kind, solver):
     X, y = make_data(kind)
@@ -200,7 +215,13 @@ def test_full_batch_partial_fit_steps_match_the_closed_form(kind, solver):
     )
     probe = initial_parameters(kind, X, y, random_state=3, alpha=0.01)
     est = make_estimator(
-        kind, solver=solver, batch_size=N + 7, alpha=0.01, random_state=3, **HYPER
+        kind,
+        solver=solver.split("-")[0],
+        nesterovs_momentum=solver == "sgd-nesterov",
+        batch_size=N + 7,
+        alpha=0.01,
+        random_state=3,
+        **HYPER,
     )
     theta = parameters(probe)
     velocity = [np.zeros_like(p) for p in theta]
@@ -215,9 +236,12 @@ def test_full_batch_partial_fit_steps_match_the_closed_form(kind, solver):
         ):
             if solver == "gd":
                 new_theta.append(p - lr * g)
-            elif solver == "sgd":
+            elif solver == "sgd":  # heavy ball
                 velocity[k] = mu * velocity[k] - lr * g
                 new_theta.append(p + velocity[k])
+            elif solver == "sgd-nesterov":  # scikit-learn's form: look ahead
+                velocity[k] = mu * velocity[k] - lr * g
+                new_theta.append(p + mu * velocity[k] - lr * g)
             else:
                 m[k] = beta_1 * m[k] + (1 - beta_1) * g
                 v[k] = beta_2 * v[k] + (1 - beta_2) * g**2
@@ -359,7 +383,9 @@ def flat_norm(grads):
 def test_partial_fit_uses_a_learning_rate_changed_between_calls():
     rng = np.random.RandomState(3)
     X, y = rng.randn(30, 4), rng.randn(30)
-    reg = TwoLayerSigmoidRegressor(hidden_size=5, solver="sgd", momentum=0.5)
+    reg = TwoLayerSigmoidRegressor(
+        hidden_size=5, solver="sgd", momentum=0.5, nesterovs_momentum=False
+    )
     reg.set_params(learning_rate=0.1, random_state=0).partial_fit(X, y)
     velocity = reg._optimizer.velocity.copy()
     reg.set_params(learning_rate=0.3)

@@ -1,0 +1,203 @@
+"""Validation data: checked once, given or split off, asked after every epoch.
+
+``check_validation_data`` refuses bad ``X_val``/``y_val``/``sample_weight_val``
+before anything is drawn; ``split_validation`` holds out ``validation_fraction``;
+``Validation`` scores the network on the held-out data after each epoch, records
+``validation_loss_curve_`` and ``validation_scores_`` on the estimator and keeps
+the best weights for early stopping. ``NoValidation`` is its stand-in when there is
+no validation data, so the epoch loop asks both the same way.
+"""
+
+import copy
+import math
+from collections import deque
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import validate_data
+
+from ._losses import loss_and_output_delta
+from ._network import layer_outputs
+
+
+def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
+    """``(X_val, y_val as given, y_val encoded, weights)``, or None without X_val.
+
+    Runs after the training data has been validated (``n_features_in_``,
+    ``classes_``, ``n_outputs_`` set): the validation data gets the same checks
+    and the same messages as the training data, converted to its dtype.
+    """
+    if X_val is None and y_val is None:
+        if sample_weight_val is not None:
+            raise ValueError("sample_weight_val is given without X_val and y_val.")
+        return None
+    if X_val is None or y_val is None:
+        missing = "X_val" if X_val is None else "y_val"
+        raise ValueError(
+            f"Validation data needs both X_val and y_val, but {missing} is None."
+        )
+    try:
+        X_val, y_val = validate_data(
+            estimator,
+            X_val,
+            y_val,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=X.dtype,
+            multi_output=estimator._multi_output,
+            y_numeric=estimator._y_numeric,
+        )
+        if sp.issparse(X_val):
+            X_val = X_val.tocsr()
+        y_encoded, _ = estimator._encode_targets(y_val, first_call=False)
+        if y_encoded.dtype.kind == "f":
+            y_encoded = y_encoded.astype(X.dtype, copy=False)
+        w_val = estimator._combined_weights(X_val, y_encoded, sample_weight_val)
+    except ValueError as error:
+        raise ValueError(f"Invalid validation data (X_val, y_val): {error}") from error
+    return X_val, y_val, y_encoded, w_val
+
+
+def check_validation_split(estimator, y):
+    """Raise if early stopping's split cannot be made, before it draws.
+
+    The sizes are train_test_split's: ⌈validation_fraction · n⌉ held out, the
+    rest to train on. A classifier splits stratified by class, so each class
+    needs 2 samples and each side one sample per class.
+    """
+    fraction = estimator.validation_fraction
+    n_samples = y.shape[0]
+    n_val = math.ceil(fraction * n_samples)
+    n_train = n_samples - n_val
+    split = (
+        f"validation_fraction={fraction} of {n_samples} samples "
+        f"holds out {n_val} and leaves {n_train} to train on"
+    )
+    remedy = (
+        "Change validation_fraction, give more samples, pass validation data "
+        "(X_val, y_val), or set early_stopping=False."
+    )
+    if n_val < 2 or n_train < 1:
+        raise ValueError(
+            f"The validation set is too small or leaves nothing to train on: "
+            f"{split}; early stopping needs at least 2 held-out samples and 1 to "
+            f"train on. {remedy}"
+        )
+    if estimator._stratify_validation:
+        counts = np.unique(y, return_counts=True)[1]
+        if counts.min() < 2 or min(n_val, n_train) < counts.size:
+            raise ValueError(
+                "With early_stopping=True the classifier holds out a split "
+                "stratified by class, which needs at least 2 samples of every "
+                f"class and one sample per class on each side: {split}, for "
+                f"{counts.size} classes, the smallest with {counts.min()} "
+                f"sample(s). {remedy}"
+            )
+
+
+def split_validation(estimator, X, y, y_raw, w):
+    """Hold out ``validation_fraction``: ``(X, y, w), (X_val, y_raw_val, y_val,
+    w_val)``, drawn from the estimator's random stream."""
+    stratify = y if estimator._stratify_validation else None
+    arrays = (X, y, y_raw) if w is None else (X, y, y_raw, w)
+    parts = train_test_split(
+        *arrays,
+        test_size=estimator.validation_fraction,
+        random_state=estimator._rng,
+        stratify=stratify,
+    )
+    if w is None:
+        parts += [None, None]
+    elif not (parts[6].sum() > 0 and parts[7].sum() > 0):
+        raise ValueError(
+            "With early_stopping=True both the training part and the held-out "
+            f"validation part (validation_fraction={estimator.validation_fraction}) "
+            "need samples of positive weight: give more samples a positive "
+            "sample_weight, or set early_stopping=False."
+        )
+    X, X_val, y, y_val, y_raw, y_raw_val, w, w_val = parts
+    return (X, y, w), (X_val, y_raw_val, y_val, w_val)
+
+
+def validation_loss(params, X, y, w):
+    """The data term of the loss on (X, y, w) (§1 conventions, no L2 term)."""
+    n = X.shape[0] if w is None else float(w.sum())
+    (a_L,) = deque(layer_outputs(params, X), maxlen=1)
+    output_activation = params.architecture.output_activation
+    return float(loss_and_output_delta(output_activation, a_L, y, w, n)[0])
+
+
+class NoValidation:
+    """No validation data: nothing to record, no best weights to keep."""
+
+    def evaluate(self, params):
+        return None
+
+    def restore_best(self, params):
+        pass
+
+
+class Validation:
+    """Scores the network on validation data after every epoch.
+
+    Records the validation loss and the score ``scoring`` asks for on the
+    estimator; with ``keep_best`` (early stopping) keeps a copy of the weights of
+    the best score. ``continued`` appends to the curves of the previous call
+    (``partial_fit``) instead of starting them afresh.
+    """
+
+    def __init__(self, estimator, data, params, *, keep_best, continued):
+        self.estimator = estimator
+        self.X, self.y_raw, self.y, self.w = data
+        self.keep_best = keep_best
+        self.best_flat = params.flat.copy() if keep_best else None
+        self._score = self._make_score(estimator)
+        if continued and estimator.validation_scores_ is not None:
+            estimator.validation_scores_ = list(estimator.validation_scores_)
+            estimator.validation_loss_curve_ = list(estimator.validation_loss_curve_)
+        else:
+            estimator.validation_scores_ = []
+            estimator.validation_loss_curve_ = []
+            estimator.best_validation_score_ = -np.inf
+
+    def _make_score(self, estimator):
+        scoring = estimator.scoring
+        if scoring is None:
+            return lambda params, loss: estimator._validation_score(
+                params, self.X, self.y, self.w
+            )
+        if scoring == "loss":
+            return lambda params, loss: -loss
+        scorer = check_scoring(estimator, scoring)
+        weights = {} if self.w is None else {"sample_weight": self.w}
+
+        def score(params, loss):
+            # a copy of the estimator that predicts with the weights of now
+            model = copy.copy(estimator)
+            model.__dict__["_params"] = params
+            model.__dict__.pop("feature_names_in_", None)  # X is an array here
+            return float(scorer(model, self.X, self.y_raw, **weights))
+
+        return score
+
+    def evaluate(self, params):
+        """Record the loss and score of ``params``; whether the score improved on
+        the best so far by at least ``tol``."""
+        estimator = self.estimator
+        loss = validation_loss(params, self.X, self.y, self.w)
+        score = self._score(params, loss)
+        estimator.validation_loss_curve_.append(loss)
+        estimator.validation_scores_.append(score)
+        improved = score >= estimator.best_validation_score_ + estimator.tol
+        if score > estimator.best_validation_score_:
+            estimator.best_validation_score_ = score
+            if self.keep_best:
+                self.best_flat = params.flat.copy()
+        return improved
+
+    def restore_best(self, params):
+        """Early stopping keeps the weights of the best score."""
+        if self.keep_best:
+            params.flat[...] = self.best_flat
