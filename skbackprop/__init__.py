@@ -5,12 +5,15 @@ from ._custom_activations import Activation, ActivationCheckReport, check_activa
 from ._gradcheck import GradientCheckReport, check_gradients
 from ._mlp_regressor import BackpropMLPRegressor
 from ._regressor import TwoLayerSigmoidRegressor
+from ._trace import BackpropTrace, LayerTrace
 
 __all__ = [
     "Activation",
     "ActivationCheckReport",
+    "BackpropTrace",
     "BackpropMLPRegressor",
     "GradientCheckReport",
+    "LayerTrace",
     "SoftmaxMLPClassifier",
     "TwoLayerSigmoidRegressor",
     "check_activation",

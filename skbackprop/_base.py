@@ -27,6 +27,7 @@ from ._activations import ACTIVATIONS
 from ._callbacks import CALLBACK_STATE, CallbackSupportMixin, EpochCallbacks
 from ._custom_activations import Activation, check_activation
 from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
+from ._trace import backprop_trace
 from ._training import TrainingLoopMixin
 from ._validation import check_validation_data, check_validation_split
 
@@ -287,6 +288,29 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         grads = Parameters.zeros(params.architecture, params.flat.dtype)
         loss = loss_and_gradients(params, X, y, w, self.alpha, grads)
         return loss, grads.coefs, grads.intercepts
+
+    def backprop_trace(self, X, y, sample_weight=None):
+        """Every layer's a_k, h_k, δ_k and gradients at the current weights.
+
+        Recorded by the same forward and backward pass as ``loss_and_gradients``
+        (its gradients are those, bit for bit), each quantity labelled with the
+        equations of ``docs/derivations.md`` that produce it. The estimator is
+        not changed.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        trace : BackpropTrace
+            ``trace.loss`` and ``trace.layers`` (k = 1 … L); ``print(trace)`` shows
+            a table of shapes, norms and equations.
+        """
+        params, X, y, w = self._objective_inputs(X, y, sample_weight)
+        return backprop_trace(params, X, y, w, self.alpha, type(self).__name__)
 
     def _objective_inputs(self, X, y, sample_weight):
         check_is_fitted(self)

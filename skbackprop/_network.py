@@ -22,6 +22,10 @@ g' is read off the output h_{k−1} = g(a_{k−1}) where it can be (``_activatio
 for an activation whose derivative needs a_{k−1} itself (``needs_preactivation``)
 training keeps a copy of a_{k−1} in its ``Workspace``.
 
+An optional ``recorder`` (``_trace.TraceRecorder``) is handed a_k, h_k and δ_k as
+these same functions compute them: the backprop trace is recorded by the code that
+trains. Training passes none.
+
 All parameters live in one flat buffer; ``coefs`` and ``intercepts`` are views into
 it, so an optimizer updates one array and L-BFGS needs no packing.
 """
@@ -151,12 +155,13 @@ def _matmul_into(A, B, out=None):
     return out
 
 
-def layer_outputs(params, X, workspace=None):
+def layer_outputs(params, X, workspace=None, recorder=None):
     """Yield h_1, …, h_{L−1} and a_L, one layer at a time: a caller that keeps
     only the latest holds two layers at most (the one read, the one written).
 
     With a workspace (training), a hidden a_k + b_k is copied to ``workspace.pre``
-    first when the activation's derivative needs it."""
+    first when the activation's derivative needs it. A recorder gets a_k before
+    the activation overwrites it."""
     if workspace is None:
         activation = resolve_activation(params.architecture.activation)
     else:
@@ -176,22 +181,25 @@ def layer_outputs(params, X, workspace=None):
             a = identity_inplace(a, bias)
             np.copyto(workspace.pre[k][:n], a)  # a_k, for g'(a_k) in the backward pass
             bias = None
+        if recorder is not None:
+            recorder.preactivation(k, a, bias)  # a_k = h_{k−1} W_k + b_k
         # g adds b_k itself: the float64 sigmoid folds it into its negation
         h = g(a, bias)
         yield h
 
 
-def forward(params, X, workspace=None):
+def forward(params, X, workspace=None, recorder=None):
     """Return [h_0 = X, h_1, …, h_{L−1}, a_L]: the hidden outputs and the last
     pre-activation (the output activation is applied by the loss or by predict)."""
-    return [X, *layer_outputs(params, X, workspace)]
+    return [X, *layer_outputs(params, X, workspace, recorder)]
 
 
-def backward(params, layers, delta, grads, alpha, n, workspace=None):
+def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=None):
     """Fill ``grads`` with ∇_{W_k} L and ∇_{b_k} L from the output delta δ_L.
 
     g'(a_{k−1}) needs a_{k−1} only for some activations: those read it from the
-    workspace the forward pass filled (which they then require)."""
+    workspace the forward pass filled (which they then require). A recorder gets
+    each δ_k as it is used."""
     if workspace is None:
         activation = resolve_activation(params.architecture.activation)
         kept = [None] * len(params.coefs)
@@ -204,6 +212,8 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None):
     column_scale = None  # diag(w) still to apply to δ_k's columns (see below)
     for k in range(len(params.coefs) - 1, -1, -1):
         h_prev = layers[k]
+        if recorder is not None:  # δ_k, still to be scaled by diag(w) (E27)
+            recorder.delta(k, delta, column_scale)
         _matmul_into(h_prev.T, delta, grads.coefs[k])  # ∇_{W_k} L = h_{k−1}ᵀ δ_k
         if fit_intercept:
             # ∇_{b_k} L = 1ᵀ δ_k: a matrix–vector product beats delta.sum(axis=0)
@@ -252,7 +262,9 @@ def l2_penalty(params, alpha, n):
     return 0.5 * alpha * float(np.dot(params.weights, params.weights)) / n
 
 
-def loss_and_gradients(params, X, y, sample_weight, alpha, grads, workspace=None):
+def loss_and_gradients(
+    params, X, y, sample_weight, alpha, grads, workspace=None, recorder=None
+):
     """L(θ) and ∇_θ L for one batch; ``grads`` (a ``Parameters``) is filled in place.
 
     ``y`` holds regression targets (n_samples, n_outputs) or, for a softmax output,
@@ -261,11 +273,13 @@ def loss_and_gradients(params, X, y, sample_weight, alpha, grads, workspace=None
     n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
     if workspace is None:  # some derivatives read a_k, which only a workspace keeps
         workspace = Workspace(params.architecture, X.shape[0], params.flat.dtype)
-    layers = forward(params, X, workspace)
+    layers = forward(params, X, workspace, recorder)
+    if recorder is not None:  # h_k, before the loss overwrites a_L with δ_L
+        recorder.outputs(layers)
     loss, delta = loss_and_output_delta(
         params.architecture.output_activation, layers[-1], y, sample_weight, n
     )
-    backward(params, layers, delta, grads, alpha, n, workspace)
+    backward(params, layers, delta, grads, alpha, n, workspace, recorder)
     return loss + l2_penalty(params, alpha, n)
 
 
