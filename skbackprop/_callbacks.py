@@ -51,9 +51,15 @@ class EpochCallbacks:
         # What a copy of the estimator needs to predict as of now.
         return lambda: {"_params": params.copy(self._dtype)}
 
-    def begin_epoch(self):
+    def begin_epoch(self, params=None):
+        """Report an epoch about to start from ``params`` (None: not known)."""
         self._epoch = self._root.subcontext(task_name="epoch")
-        self._epoch.call_on_fit_task_begin(estimator=self._estimator)
+        self._epoch.call_on_fit_task_begin(
+            estimator=self._estimator,
+            reconstruction_attributes=None
+            if params is None
+            else self._snapshot(params),
+        )
 
     def end_epoch(self, params):
         """Report the finished epoch; True when a callback asks training to stop."""

@@ -200,7 +200,7 @@ class TrainingLoopMixin:
                 optimizer.learning_rate = schedule.rate(epoch, self.t_)
                 self.learning_rate_curve_.append(optimizer.learning_rate)
                 order = self._rng.permutation(n_samples) if shuffled else None
-                callbacks.begin_epoch()
+                callbacks.begin_epoch(params)
                 loss = runner.run_epoch(optimizer, order)
                 if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
                     raise _divergence_error(self, self.n_iter_ + 1)
