@@ -129,11 +129,14 @@ def fitted(est, kind, alpha=1e-2):
 def case_id(case):
     est, _ = case
     params = est.get_params()
-    return "-".join(
-        str(params.get(p))
-        for p in ("activation", "output_activation", "fit_intercept", "loss")
-        if p in params
-    ) + f"-{type(est).__name__}"
+    return (
+        "-".join(
+            str(params.get(p))
+            for p in ("activation", "output_activation", "fit_intercept", "loss")
+            if p in params
+        )
+        + f"-{type(est).__name__}"
+    )
 
 
 @pytest.mark.parametrize("weighted", [False, True])
