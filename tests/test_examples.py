@@ -21,6 +21,8 @@ FIGURES = {
     "plot_decision_boundary.py": ["decision_boundary.png"],
     "plot_sigmoid_output_regression.py": ["sigmoid_output_regression.png"],
     "seed_network.py": ["seed_network_loss.png"],
+    "seed_network_trace.py": ["seed_network_trace.png"],
+    "plot_vanishing_gradients.py": ["vanishing_gradients.png"],
     "gradient_check.py": ["gradient_check.png"],
     "out_of_core_partial_fit.py": ["out_of_core.png"],
     "distributed_grid_search.py": [],
@@ -28,6 +30,7 @@ FIGURES = {
 # what a successful run says on its way (each script also asserts it)
 MESSAGES = {
     "seed_network.py": "W2 after partial_fit == W2 − α ∂L/∂W2: True",
+    "seed_network_trace.py": "trace matches the seed formulas: True",
     "distributed_grid_search.py": "same results as the serial search: True",
     "plot_sigmoid_output_regression.py": "fit on raw targets: ValueError",
 }
