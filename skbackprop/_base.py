@@ -27,6 +27,7 @@ from ._activations import ACTIVATIONS
 from ._callbacks import CALLBACK_STATE, CallbackSupportMixin, EpochCallbacks
 from ._custom_activations import Activation, check_activation
 from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
+from ._persistence import from_plain_state, to_plain_state
 from ._training import TrainingLoopMixin
 from ._validation import check_validation_data, check_validation_split
 
@@ -191,6 +192,13 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return "_params" in self.__dict__
+
+    def __getstate__(self):
+        # plain values only, so that skops trusts everything but the class itself
+        return to_plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(from_plain_state(state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
