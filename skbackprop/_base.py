@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 from ._activations import ACTIVATIONS
 from ._callbacks import CALLBACK_STATE, CallbackSupportMixin, EpochCallbacks
 from ._custom_activations import Activation, check_activation
+from ._inputs import check_numpy_input
 from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
 from ._persistence import from_plain_state, to_plain_state
 from ._training import TrainingLoopMixin
@@ -264,6 +265,7 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
 
     def _validate_predict_input(self, X):
         check_is_fitted(self)
+        check_numpy_input(self, X=X)
         dtype = self._params.flat.dtype  # converted once, straight to the model's
         return validate_data(
             self, X, reset=False, accept_sparse=["csr", "csc"], dtype=dtype
@@ -306,6 +308,16 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
         """``validation``: the ``(X_val, y_val, sample_weight_val)`` of the call."""
         X_val, y_val, sample_weight_val = validation or (None, None, None)
+        check_numpy_input(
+            self,
+            "partial_fit" if incremental else "fit",
+            X=X,
+            y=y,
+            sample_weight=sample_weight,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
+        )
         # 1. Everything that can fail is checked before the first random draw:
         #    hyper-parameters, data, validation data, and whether the validation
         #    split can be made.
