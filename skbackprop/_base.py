@@ -33,6 +33,7 @@ from ._training import TrainingLoopMixin
 from ._validation import check_validation_data, check_validation_split
 
 FLOAT_DTYPES = (np.float64, np.float32)
+DOC_LINK_TEMPLATE = "https://pypi.org/project/skbackprop/#api-in-brief"
 # scikit-learn's MLP names for the output activations
 OUT_ACTIVATION_NAMES = {
     "identity": "identity",
@@ -89,6 +90,10 @@ def _rollback_on_error(estimator):
 
 class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
     """Training loop and plumbing shared by the two estimators (not public)."""
+
+    # the "?" of the HTML repr: the README's API section, as the package index shows it
+    _doc_link_module = "skbackprop"
+    _doc_link_template = DOC_LINK_TEMPLATE
 
     _parameter_constraints: dict = {
         "solver": [StrOptions({"gd", "sgd", "adam", "lbfgs"})],
