@@ -10,12 +10,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._activations import log_softmax, softmax
-from ._base import (
-    ACTIVATION_CONSTRAINT,
-    BaseBackprop,
-    _rollback_on_error,
-    hidden_widths,
-)
+from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
+from ._fitting import _rollback_on_error
 from ._network import Architecture, predict_output
 
 
