@@ -33,7 +33,10 @@ def check_numpy_input(estimator, method=None, **arrays):
     for name, value in arrays.items():
         if value is None or sp.issparse(value):
             continue
-        xp, _ = get_namespace(value)
+        try:
+            xp, _ = get_namespace(value)
+        except TypeError:  # a scalar: scikit-learn's validation takes it from here
+            continue
         if _is_numpy_namespace(xp):
             continue
         raise TypeError(

@@ -84,7 +84,7 @@ def test_prediction_on_another_namespace_says_to_pass_numpy(kind, dispatch):
 def test_numpy_input_under_dispatch_trains_and_predicts_as_without_it(kind):
     def run():
         est = ESTIMATORS[kind]().set_params(random_state=0)
-        est.fit(X, target(kind)).partial_fit(X, target(kind))
+        est.fit(X, target(kind)).partial_fit(X, target(kind), sample_weight=2.0)
         return est.predict(X)
 
     expected = run()
