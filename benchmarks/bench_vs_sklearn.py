@@ -6,7 +6,7 @@ this folder says what is measured. The same benchmark is ``python -m skbackprop 
 
 import sys
 
-from skbackprop._bench import main
+from skbackprop.bench import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

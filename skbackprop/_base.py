@@ -1,44 +1,33 @@
-"""What both estimators share: input validation, sample weights, the fitted
-parameters as views, the public gradient window, and the all-or-nothing guarantee
-of ``fit`` and ``partial_fit``. The epoch loops themselves are in ``_training``."""
+"""What the estimators share: the hyper-parameters' constraints, the hooks each
+estimator provides, the fitted parameters as views, persistence as plain values and
+the public gradient window. The training methods are in ``_fitting``, the input
+validation in ``_inputs``, the epoch loops in ``_training``."""
 
-import copy
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.metrics import get_scorer_names
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
     StrOptions,
 )
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
-    validate_data,
 )
 
 from ._activations import ACTIVATIONS
-from ._callbacks import CALLBACK_STATE, CallbackSupportMixin, EpochCallbacks
-from ._custom_activations import Activation, check_activation
-from ._network import Parameters, glorot_uniform, loss_and_gradients, predict_output
+from ._callbacks import CallbackSupportMixin
+from ._custom_activations import Activation
+from ._fitting import FitMixin
+from ._inputs import InputValidationMixin
+from ._network import Parameters, loss_and_gradients, predict_output
+from ._persistence import from_plain_state, to_plain_state
 from ._trace import backprop_trace
 from ._training import TrainingLoopMixin
-from ._validation import check_validation_data, check_validation_split
 
-FLOAT_DTYPES = (np.float64, np.float32)
-# scikit-learn's MLP names for the output activations
-OUT_ACTIVATION_NAMES = {
-    "identity": "identity",
-    "sigmoid": "logistic",
-    "softmax": "softmax",
-    "exp": "exp",
-}
+DOC_LINK_TEMPLATE = "https://pypi.org/project/skbackprop/#api-in-brief"
 # The ``activation`` parameter of the estimators with hidden_layer_sizes.
 ACTIVATION_CONSTRAINT = [StrOptions(set(ACTIVATIONS)), Activation]
 
@@ -56,38 +45,18 @@ def hidden_widths(estimator):
     return tuple(int(h) for h in hidden)
 
 
-@contextmanager
-def _rollback_on_error(estimator):
-    """Leave ``estimator`` exactly as it was if the block raises.
-
-    The training code never mutates an object the estimator already holds (it
-    works on copies and assigns new ones), so restoring the attribute dict is a
-    complete undo.
-    """
-    saved = dict(estimator.__dict__)
-    # A RandomState instance given as random_state is shared, not copied: keep a
-    # copy of the model's stream, which a failed call may have advanced, and the
-    # state of the user's instance, which a failed call must not advance either.
-    saved_rng = copy.deepcopy(saved.get("_rng"))
-    shared = estimator.random_state
-    shared_state = (
-        shared.get_state() if isinstance(shared, np.random.RandomState) else None
-    )
-    try:
-        yield
-    except BaseException:
-        callbacks = {k: v for k, v in vars(estimator).items() if k in CALLBACK_STATE}
-        estimator.__dict__.clear()
-        estimator.__dict__.update(saved, **callbacks)
-        if saved_rng is not None:
-            estimator._rng = saved_rng
-        if shared_state is not None:
-            shared.set_state(shared_state)
-        raise
-
-
-class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
+class BaseBackprop(
+    FitMixin,
+    InputValidationMixin,
+    TrainingLoopMixin,
+    CallbackSupportMixin,
+    BaseEstimator,
+):
     """Training loop and plumbing shared by the two estimators (not public)."""
+
+    # the "?" of the HTML repr: the README's API section, as the package index shows it
+    _doc_link_module = "skbackprop"
+    _doc_link_template = DOC_LINK_TEMPLATE
 
     _parameter_constraints: dict = {
         "solver": [StrOptions({"gd", "sgd", "adam", "lbfgs"})],
@@ -152,14 +121,6 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
     def _check_derived_params(self, *, incremental):
         """Checks beyond ``_parameter_constraints`` (a hook; none by default)."""
 
-    def _has_stepping_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                "partial_fit is only available for the stepping solvers 'gd', 'sgd' "
-                "and 'adam'; solver='lbfgs' optimises the whole objective in fit."
-            )
-        return True
-
     # -- fitted parameters as views of the flat buffer --------------------------
     @property
     def coefs_(self):
@@ -193,74 +154,17 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         return "_params" in self.__dict__
 
+    def __getstate__(self):
+        # plain values only, so that skops trusts everything but the class itself
+        return to_plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(from_plain_state(state))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-    # -- data --------------------------------------------------------------------
-    def _validate_training_data(
-        self, X, y, sample_weight, *, reset, classes=None, order=None
-    ):
-        """``order="C"``: a dense X comes back C-ordered, converted at most once."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            accept_sparse=["csr", "csc"],
-            dtype=FLOAT_DTYPES if reset else self._params.flat.dtype,
-            order=order,
-            multi_output=self._multi_output,
-            y_numeric=self._y_numeric,
-        )
-        if sp.issparse(X):
-            X = X.tocsr()  # minibatches are row slices
-        y_encoded, n_outputs = self._encode_targets(
-            y, first_call=reset, classes=classes
-        )
-        if y_encoded.dtype.kind == "f":
-            y_encoded = y_encoded.astype(X.dtype, copy=False)  # no float32 upcast
-        w = self._combined_weights(X, y_encoded, sample_weight)
-        return X, y, y_encoded, w, n_outputs
-
-    def _combined_weights(self, X, y, sample_weight):
-        target_weights = self._target_weights(y)
-        if sample_weight is None and target_weights is None:
-            return None
-        # Combined and summed in float64: the total N = Σ w must be finite in the
-        # model's dtype, checked before a float32 cast could overflow.
-        w = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
-        )
-        if target_weights is not None:
-            w *= target_weights
-        with np.errstate(over="ignore"):  # an infinite total is refused below
-            total = w.sum()
-        if not total > 0:
-            raise ValueError(
-                "The sample weights sum to zero: at least one sample needs a "
-                "positive weight to train on."
-            )
-        largest = np.finfo(X.dtype).max
-        if not total <= largest:
-            source = "sample_weight"
-            if target_weights is not None:
-                source += " times class_weight"
-            raise ValueError(
-                f"The sample weights ({source}) sum to {total:.3g}, beyond the "
-                f"largest {X.dtype} ({largest:.3g}). Rescale sample_weight (e.g. "
-                "divide it by its mean): the loss depends on the weights' ratios, "
-                "and the L2 term alpha / (2 sum(sample_weight)) on their sum."
-            )
-        return w.astype(X.dtype, copy=False)
-
-    def _validate_predict_input(self, X):
-        check_is_fitted(self)
-        dtype = self._params.flat.dtype  # converted once, straight to the model's
-        return validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=dtype
-        )
 
     def _raw_output(self, X):
         """ŷ (regression) or the logits a_L (classification), in the model's dtype."""
@@ -317,168 +221,3 @@ class BaseBackprop(TrainingLoopMixin, CallbackSupportMixin, BaseEstimator):
         self._check_params()
         X, _, y, w, _ = self._validate_training_data(X, y, sample_weight, reset=False)
         return self._params, X, y, w
-
-    # -- training ----------------------------------------------------------------
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
-        """``validation``: the ``(X_val, y_val, sample_weight_val)`` of the call."""
-        X_val, y_val, sample_weight_val = validation or (None, None, None)
-        # 1. Everything that can fail is checked before the first random draw:
-        #    hyper-parameters, data, validation data, and whether the validation
-        #    split can be made.
-        self._check_params(incremental=incremental)
-        first_call = not self.__sklearn_is_fitted__() or not (
-            incremental or self.warm_start
-        )
-        if first_call:
-            # A new model: forget everything a previous fit left behind.
-            for name in list(self.__dict__):
-                if name.endswith("_") and not name.startswith("__"):
-                    del self.__dict__[name]
-            self.__dict__.pop("_params", None)
-        else:
-            self._check_same_architecture()
-        splits = self.early_stopping and not incremental and self.solver != "lbfgs"
-        splits = splits and X_val is None
-        X, y_raw, y, w, n_outputs = self._validate_training_data(
-            X,
-            y,
-            sample_weight,
-            reset=first_call,
-            classes=classes,
-            order="C" if self._gathers_rows(splits=splits) else None,
-        )
-        if first_call:
-            self.n_outputs_ = n_outputs
-            architecture = self._architecture(X.shape[1], n_outputs)
-            if isinstance(architecture.activation, Activation):
-                check_activation(architecture.activation, X.dtype)  # raises if wrong
-        validation_data = check_validation_data(
-            self, X, X_val, y_val, sample_weight_val
-        )
-        if splits:
-            check_validation_split(self, y)
-        # 2. Draw and train.
-        if first_call:
-            self._rng = check_random_state(self.random_state)
-            params = glorot_uniform(architecture, self._rng, X.dtype)
-            self.n_layers_ = len(architecture.layer_sizes)
-            self.out_activation_ = OUT_ACTIVATION_NAMES[architecture.output_activation]
-            self.t_ = 0
-            self.loss_curve_ = []
-            self.learning_rate_curve_ = []
-            self.validation_loss_curve_ = None
-            self.best_loss_ = np.inf
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self._no_improvement_count = 0
-            self._optimizer = self._schedule = None
-        else:
-            # Work on copies so that a failure leaves the old model untouched.
-            self._rng = copy.deepcopy(self._rng)
-            params = self._params.copy()
-            self.loss_curve_ = list(self.loss_curve_)
-            if self.best_loss_ is None:  # the previous fit stopped early
-                self.best_loss_ = np.inf
-        max_epochs = 1 if incremental else self.max_iter
-        callbacks = EpochCallbacks(self, max_epochs, X, y_raw, sample_weight)
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(params, X, y, w, validation_data, callbacks)
-        else:
-            self._fit_stochastic(
-                params,
-                X,
-                y,
-                y_raw,
-                w,
-                validation_data,
-                callbacks,
-                incremental=incremental,
-            )
-        previous = None if first_call else self._params
-        self._params = params
-        callbacks.end(params)
-        if previous is not None:
-            # Commit into the fitted buffer: coefs_ views handed out earlier stay live.
-            previous.flat[...] = params.flat
-            self._params = previous
-        return self
-
-    # -- the public training methods (an estimator adds only its docstring's
-    #    specifics, or partial_fit's classes=) ---------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(
-        self,
-        X,
-        y,
-        sample_weight=None,
-        *,
-        X_val=None,
-        y_val=None,
-        sample_weight_val=None,
-    ):
-        """Fit the network to (X, y); ``warm_start=True`` continues training.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
-default=None
-            Validation data, scored after every epoch: early stopping watches it
-            instead of holding out ``validation_fraction``; without early stopping
-            its curves are recorded all the same. In a ``Pipeline`` the earlier
-            steps do not transform ``X_val`` unless the pipeline is built with
-            ``transform_input=["X_val"]``.
-        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
-        sample_weight_val : array-like of shape (n_val,), default=None
-            Weights of the validation loss and score.
-
-        Returns
-        -------
-        self : object
-        """
-        with _rollback_on_error(self):
-            return self._fit(
-                X,
-                y,
-                sample_weight,
-                incremental=False,
-                validation=(X_val, y_val, sample_weight_val),
-            )
-
-    @available_if(_has_stepping_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(
-        self,
-        X,
-        y,
-        sample_weight=None,
-        *,
-        X_val=None,
-        y_val=None,
-        sample_weight_val=None,
-    ):
-        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-        X_val, y_val, sample_weight_val : default=None
-            Validation data: one point is appended to ``validation_loss_curve_``
-            and ``validation_scores_`` per call.
-
-        Returns
-        -------
-        self : object
-        """
-        with _rollback_on_error(self):
-            return self._fit(
-                X,
-                y,
-                sample_weight,
-                incremental=True,
-                validation=(X_val, y_val, sample_weight_val),
-            )

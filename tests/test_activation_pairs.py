@@ -326,7 +326,7 @@ def test_activation_in_a_fitted_network_is_not_checked_again(monkeypatch):
     ).partial_fit(X, Y_REG)
     calls = []
     monkeypatch.setattr(
-        "skbackprop._base.check_activation", lambda *args: calls.append(args)
+        "skbackprop._fitting.check_activation", lambda *args: calls.append(args)
     )
     est.partial_fit(X, Y_REG)
     assert calls == []

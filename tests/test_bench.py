@@ -13,14 +13,15 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_less, assert_equal
 
 from skbackprop import SoftmaxMLPClassifier
-from skbackprop._bench import (
+from skbackprop.bench import (
     DTYPES,
+    NUMPY_FLOOR_SOLVERS,
     WORKLOADS,
     estimator_pair,
     gemm_flops,
     main,
+    numpy_floor_seconds,
 )
-from skbackprop._bench_floor import NUMPY_FLOOR_SOLVERS, numpy_floor_seconds
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

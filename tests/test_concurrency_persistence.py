@@ -1,4 +1,4 @@
-"""Prediction from many threads at once, pickle/joblib round trips, resuming a
+"""Prediction from many threads at once, pickle/joblib/skops round trips, resuming a
 model pickled mid-training, and reproducibility with a fixed random_state."""
 
 import io
@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import joblib
 import numpy as np
 import pytest
+import skops.io as sio
 from numpy.testing import assert_array_equal
 
 from skbackprop import (
@@ -92,7 +93,7 @@ def test_predict_from_eight_threads_matches_single_threaded_results(kind, dtype)
             assert_bitwise_equal(want, out)
 
 
-# -- pickle and joblib --------------------------------------------------------------
+# -- pickle, joblib and skops ----------------------------------------------------
 def _pickle_round_trip(est):
     return pickle.loads(pickle.dumps(est))
 
@@ -104,7 +105,16 @@ def _joblib_round_trip(est):
     return joblib.load(buffer)
 
 
-ROUND_TRIPS = {"pickle": _pickle_round_trip, "joblib": _joblib_round_trip}
+def _skops_round_trip(est):
+    data = sio.dumps(est)
+    return sio.loads(data, trusted=[type(est).__module__ + "." + type(est).__name__])
+
+
+ROUND_TRIPS = {
+    "pickle": _pickle_round_trip,
+    "joblib": _joblib_round_trip,
+    "skops": _skops_round_trip,
+}
 
 
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS)

@@ -1,10 +1,16 @@
 """Finer points of the estimator contract: live views, continuation rules, targets."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+from skbackprop import (
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -273,3 +279,16 @@ def test_minibatches_step_in_order_over_every_row_including_the_last_short_one()
     for a, b in zip(reg.coefs_, by_hand.coefs_, strict=True):
         assert_allclose(a, b, rtol=1e-12)
     assert_allclose(reg.loss_, np.dot(losses, weights) / w.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [SoftmaxMLPClassifier(), TwoLayerSigmoidRegressor(), BackpropMLPRegressor()],
+)
+def test_html_repr_links_to_the_readme_api_section(estimator):
+    link = estimator._get_doc_link()
+    assert link.startswith("https://") and link.endswith("#api-in-brief")
+    assert f'href="{link}"' in estimator._repr_html_()
+    # the anchor is the README's own heading
+    with open(Path(__file__).parents[1] / "README.md", encoding="utf-8") as readme:
+        assert "\n## API in brief\n" in readme.read()

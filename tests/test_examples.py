@@ -26,6 +26,7 @@ FIGURES = {
     "gradient_check.py": ["gradient_check.png"],
     "out_of_core_partial_fit.py": ["out_of_core.png"],
     "distributed_grid_search.py": [],
+    "save_and_serve.py": [],
 }
 # what a successful run says on its way (each script also asserts it)
 MESSAGES = {
@@ -33,6 +34,7 @@ MESSAGES = {
     "seed_network_trace.py": "trace matches the seed formulas: True",
     "distributed_grid_search.py": "same results as the serial search: True",
     "plot_sigmoid_output_regression.py": "fit on raw targets: ValueError",
+    "save_and_serve.py": "partial_fit after loading continues identically: True",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

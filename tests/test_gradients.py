@@ -318,6 +318,31 @@ def test_check_gradients_detects_a_wrong_l2_gradient(monkeypatch):
     assert report.relative_errors["intercepts_[0]"] < TOL  # biases carry no L2
 
 
+class _OnePercentOffClassifier(SoftmaxMLPClassifier):
+    """Reports every gradient 1 % too large."""
+
+    def loss_and_gradients(self, X, y, sample_weight=None):
+        loss, coef_grads, intercept_grads = super().loss_and_gradients(
+            X, y, sample_weight
+        )
+        return loss, [1.01 * g for g in coef_grads], [1.01 * g for g in intercept_grads]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_check_gradients_checks_the_estimators_own_loss_and_gradients(dtype):
+    X, y, w = make_classification(4)
+    clf = _OnePercentOffClassifier(
+        hidden_layer_sizes=(4,), activation="tanh", solver="gd", random_state=4
+    ).partial_fit(X.astype(dtype), y, classes=np.arange(N_CLASSES))
+    report = check_gradients(clf, X.astype(dtype), y, sample_weight=w)
+    # ‖1.01 g − g‖ / (1.01‖g‖ + ‖g‖) = 0.01 / 2.01
+    for name, error in report.relative_errors.items():
+        assert error > 4e-3, name
+    assert report.max_relative_error > 1e3 * TOL
+    assert report.analytic.dtype == np.float64  # checked at float64 all the same
+    assert clf.coefs_[0].dtype == dtype  # and the model itself is untouched
+
+
 # -- dtypes and sparse input ---------------------------------------------------------
 def test_float32_model_gradients_check_in_float64():
     X, y, w = make_classification(4)

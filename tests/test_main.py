@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_less, assert_equal
 
-import skbackprop.__main__ as cli
-import skbackprop._cli_demo as demo_cli
-import skbackprop._cli_gradcheck as gradcheck_cli
+import skbackprop.cli as cli
+import skbackprop.cli.demo as demo_cli
+import skbackprop.cli.gradcheck as gradcheck_cli
 from skbackprop import check_gradients
 
 LIBRARIES = ("skbackprop", "sklearn")
@@ -158,9 +158,9 @@ def test_gradcheck_exits_with_1_when_a_check_fails(capsys, monkeypatch):
 
 def test_bench_passes_every_remaining_argument_to_bench_main(monkeypatch):
     received = []
-    fake = types.ModuleType("skbackprop._bench")
+    fake = types.ModuleType("skbackprop.bench")
     fake.main = lambda argv: received.append(argv) or 3
-    monkeypatch.setitem(sys.modules, "skbackprop._bench", fake)
+    monkeypatch.setitem(sys.modules, "skbackprop.bench", fake)
     assert_equal(cli.main(["bench", "--quick", "--help", "x"]), 3)
     assert_equal(received, [["--quick", "--help", "x"]])
 

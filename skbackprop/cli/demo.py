@@ -21,14 +21,14 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import (
+from .. import (
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
     __version__,
     check_gradients,
 )
-from ._cli_gradcheck import GRADIENT_TOLERANCE
+from .gradcheck import GRADIENT_TOLERANCE
 
 
 @dataclass(frozen=True)

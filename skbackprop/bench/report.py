@@ -15,7 +15,7 @@ import numpy as np
 import sklearn
 from threadpoolctl import threadpool_info
 
-from ._bench_pair import estimator_pair
+from .pair import estimator_pair
 
 
 def _fmt(value, spec):

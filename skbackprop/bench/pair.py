@@ -9,8 +9,8 @@ follow the same loss curve up to rounding.
 import numpy as np
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from ._classifier import SoftmaxMLPClassifier
-from ._regressor import TwoLayerSigmoidRegressor
+from .._classifier import SoftmaxMLPClassifier
+from .._regressor import TwoLayerSigmoidRegressor
 
 ALPHA, BETA_1, BETA_2, EPSILON = 1e-4, 0.9, 0.999, 1e-8
 LIBRARIES = ("ours", "sklearn")

@@ -1,0 +1,241 @@
+"""``fit`` and ``partial_fit``: the all-or-nothing training call, which checks
+everything before drawing, initialises or continues the network, runs the epoch
+loop of ``_training`` and commits the result into the fitted buffer."""
+
+import copy
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+
+from ._callbacks import CALLBACK_STATE, EpochCallbacks
+from ._custom_activations import Activation, check_activation
+from ._inputs import check_numpy_input
+from ._network import glorot_uniform
+from ._validation import check_validation_data, check_validation_split
+
+# scikit-learn's MLP names for the output activations
+OUT_ACTIVATION_NAMES = {
+    "identity": "identity",
+    "sigmoid": "logistic",
+    "softmax": "softmax",
+    "exp": "exp",
+}
+
+
+@contextmanager
+def _rollback_on_error(estimator):
+    """Leave ``estimator`` exactly as it was if the block raises.
+
+    The training code never mutates an object the estimator already holds (it
+    works on copies and assigns new ones), so restoring the attribute dict is a
+    complete undo.
+    """
+    saved = dict(estimator.__dict__)
+    # A RandomState instance given as random_state is shared, not copied: keep a
+    # copy of the model's stream, which a failed call may have advanced, and the
+    # state of the user's instance, which a failed call must not advance either.
+    saved_rng = copy.deepcopy(saved.get("_rng"))
+    shared = estimator.random_state
+    shared_state = (
+        shared.get_state() if isinstance(shared, np.random.RandomState) else None
+    )
+    try:
+        yield
+    except BaseException:
+        callbacks = {k: v for k, v in vars(estimator).items() if k in CALLBACK_STATE}
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved, **callbacks)
+        if saved_rng is not None:
+            estimator._rng = saved_rng
+        if shared_state is not None:
+            shared.set_state(shared_state)
+        raise
+
+
+class FitMixin:
+    """The training methods of ``BaseBackprop``."""
+
+    def _has_stepping_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for the stepping solvers 'gd', 'sgd' "
+                "and 'adam'; solver='lbfgs' optimises the whole objective in fit."
+            )
+        return True
+
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
+        """``validation``: the ``(X_val, y_val, sample_weight_val)`` of the call."""
+        X_val, y_val, sample_weight_val = validation or (None, None, None)
+        check_numpy_input(
+            self,
+            "partial_fit" if incremental else "fit",
+            X=X,
+            y=y,
+            sample_weight=sample_weight,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
+        )
+        # 1. Everything that can fail is checked before the first random draw:
+        #    hyper-parameters, data, validation data, and whether the validation
+        #    split can be made.
+        self._check_params(incremental=incremental)
+        first_call = not self.__sklearn_is_fitted__() or not (
+            incremental or self.warm_start
+        )
+        if first_call:
+            # A new model: forget everything a previous fit left behind.
+            for name in list(self.__dict__):
+                if name.endswith("_") and not name.startswith("__"):
+                    del self.__dict__[name]
+            self.__dict__.pop("_params", None)
+        else:
+            self._check_same_architecture()
+        splits = self.early_stopping and not incremental and self.solver != "lbfgs"
+        splits = splits and X_val is None
+        X, y_raw, y, w, n_outputs = self._validate_training_data(
+            X,
+            y,
+            sample_weight,
+            reset=first_call,
+            classes=classes,
+            order="C" if self._gathers_rows(splits=splits) else None,
+        )
+        if first_call:
+            self.n_outputs_ = n_outputs
+            architecture = self._architecture(X.shape[1], n_outputs)
+            if isinstance(architecture.activation, Activation):
+                check_activation(architecture.activation, X.dtype)  # raises if wrong
+        validation_data = check_validation_data(
+            self, X, X_val, y_val, sample_weight_val
+        )
+        if splits:
+            check_validation_split(self, y)
+        # 2. Draw and train.
+        if first_call:
+            self._rng = check_random_state(self.random_state)
+            params = glorot_uniform(architecture, self._rng, X.dtype)
+            self.n_layers_ = len(architecture.layer_sizes)
+            self.out_activation_ = OUT_ACTIVATION_NAMES[architecture.output_activation]
+            self.t_ = 0
+            self.loss_curve_ = []
+            self.learning_rate_curve_ = []
+            self.validation_loss_curve_ = None
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self._no_improvement_count = 0
+            self._optimizer = self._schedule = None
+        else:
+            # Work on copies so that a failure leaves the old model untouched.
+            self._rng = copy.deepcopy(self._rng)
+            params = self._params.copy()
+            self.loss_curve_ = list(self.loss_curve_)
+            if self.best_loss_ is None:  # the previous fit stopped early
+                self.best_loss_ = np.inf
+        max_epochs = 1 if incremental else self.max_iter
+        callbacks = EpochCallbacks(self, max_epochs, X, y_raw, sample_weight)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(params, X, y, w, validation_data, callbacks)
+        else:
+            self._fit_stochastic(
+                params,
+                X,
+                y,
+                y_raw,
+                w,
+                validation_data,
+                callbacks,
+                incremental=incremental,
+            )
+        previous = None if first_call else self._params
+        self._params = params
+        callbacks.end(params)
+        if previous is not None:
+            # Commit into the fitted buffer: coefs_ views handed out earlier stay live.
+            previous.flat[...] = params.flat
+            self._params = previous
+        return self
+
+    # -- the public training methods (an estimator adds only its docstring's
+    #    specifics, or partial_fit's classes=) ---------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """Fit the network to (X, y); ``warm_start=True`` continues training.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation data, scored after every epoch: early stopping watches it
+            instead of holding out ``validation_fraction``; without early stopping
+            its curves are recorded all the same. In a ``Pipeline`` the earlier
+            steps do not transform ``X_val`` unless the pipeline is built with
+            ``transform_input=["X_val"]``.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation loss and score.
+
+        Returns
+        -------
+        self : object
+        """
+        with _rollback_on_error(self):
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                incremental=False,
+                validation=(X_val, y_val, sample_weight_val),
+            )
+
+    @available_if(_has_stepping_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val, y_val, sample_weight_val : default=None
+            Validation data: one point is appended to ``validation_loss_curve_``
+            and ``validation_scores_`` per call.
+
+        Returns
+        -------
+        self : object
+        """
+        with _rollback_on_error(self):
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                incremental=True,
+                validation=(X_val, y_val, sample_weight_val),
+            )
