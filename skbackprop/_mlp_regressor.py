@@ -2,19 +2,17 @@
 
 from numbers import Integral
 
-import numpy as np
-from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
-from ._network import Architecture, predict_output
+from ._base import ACTIVATION_CONSTRAINT, hidden_widths
+from ._network import Architecture
+from ._regression import BackpropRegressorBase
 
 # the output activation that goes with each loss (its canonical link)
 _OUTPUT_OF_LOSS = {"squared_error": "identity", "poisson": "exp"}
 
 
-class BackpropMLPRegressor(RegressorMixin, BaseBackprop):
+class BackpropMLPRegressor(BackpropRegressorBase):
     """Multi-layer perceptron regressor, trained by manual backprop.
 
     scikit-learn's ``MLPRegressor`` on hand-derived gradients:
@@ -65,7 +63,7 @@ warm_start, verbose
     """
 
     _parameter_constraints: dict = {
-        **BaseBackprop._parameter_constraints,
+        **BackpropRegressorBase._parameter_constraints,
         "hidden_layer_sizes": [
             Interval(Integral, 1, None, closed="left"),
             "array-like",
@@ -73,9 +71,6 @@ warm_start, verbose
         "activation": ACTIVATION_CONSTRAINT,
         "loss": [StrOptions(set(_OUTPUT_OF_LOSS))],
     }
-    _multi_output = True
-    _y_numeric = True
-    _stratify_validation = False
 
     def __init__(
         self,
@@ -137,45 +132,11 @@ warm_start, verbose
             output_activation=_OUTPUT_OF_LOSS[self.loss],
         )
 
-    def _encode_targets(self, y, *, first_call, classes=None):
-        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        if y2d.dtype.kind != "f":  # int or bool targets: regress on their values
-            y2d = y2d.astype(np.float64)
-        if first_call:
-            self._y_ndim = y.ndim
-        elif y2d.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y2d.shape[1]} output(s) but this model was fitted with "
-                f"{self.n_outputs_}; refit (warm_start=False) to change them."
-            )
+    def _check_targets(self, y2d):
         if self.loss == "poisson" and not (y2d.min() >= 0 and y2d.sum() > 0):
             raise ValueError(
                 "loss='poisson' requires y >= 0 with a positive sum (counts or "
                 f"rates), but y has minimum {y2d.min():.6g} and sum "
                 f"{y2d.sum():.6g}. Use loss='squared_error' for other targets."
             )
-        return y2d, y2d.shape[1]
-
-    def _validation_score(self, params, X, y, sample_weight):
-        return float(
-            r2_score(y, predict_output(params, X), sample_weight=sample_weight)
-        )
-
-    def predict(self, X):
-        """Predict targets; the shape follows the ``y`` seen in fit.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        """
-        y_pred = self._raw_output(X)
-        return y_pred.ravel() if self._y_ndim == 1 else y_pred
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+        return y2d

@@ -3,15 +3,13 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseBackprop
-from ._network import Architecture, predict_output
+from ._network import Architecture
+from ._regression import BackpropRegressorBase
 
 
-class TwoLayerSigmoidRegressor(RegressorMixin, BaseBackprop):
+class TwoLayerSigmoidRegressor(BackpropRegressorBase):
     """Two-layer network with a sigmoid hidden layer, trained by manual backprop.
 
     ``H = X W1 + b1``, ``Z = σ(H)``, ``O = Z W2 + b2`` and ``ŷ = O`` (seed 002) or
@@ -113,14 +111,11 @@ default="constant"
     """
 
     _parameter_constraints: dict = {
-        **BaseBackprop._parameter_constraints,
+        **BackpropRegressorBase._parameter_constraints,
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "output_activation": [StrOptions({"identity", "sigmoid"})],
         "fit_intercept": ["boolean"],
     }
-    _multi_output = True
-    _y_numeric = True
-    _stratify_validation = False
 
     def __init__(
         self,
@@ -183,17 +178,7 @@ default="constant"
             fit_intercept=self.fit_intercept,
         )
 
-    def _encode_targets(self, y, *, first_call, classes=None):
-        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        if y2d.dtype.kind != "f":  # int or bool targets: regress on their values
-            y2d = y2d.astype(np.float64)
-        if first_call:
-            self._y_ndim = y.ndim
-        elif y2d.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y2d.shape[1]} output(s) but this model was fitted with "
-                f"{self.n_outputs_}; refit (warm_start=False) to change them."
-            )
+    def _check_targets(self, y2d):
         if self.output_activation == "sigmoid":
             # MinMaxScaler, the suggested remedy, can overshoot 1 by an ulp or two.
             slack = 4 * np.finfo(y2d.dtype).eps
@@ -206,28 +191,4 @@ default="constant"
                     "transformer=MinMaxScaler()), or use output_activation='identity'."
                 )
             y2d = np.clip(y2d, 0.0, 1.0)
-        return y2d, y2d.shape[1]
-
-    def _validation_score(self, params, X, y, sample_weight):
-        return float(
-            r2_score(y, predict_output(params, X), sample_weight=sample_weight)
-        )
-
-    def predict(self, X):
-        """Predict targets; the shape follows the ``y`` seen in fit.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        """
-        y_pred = self._raw_output(X)
-        return y_pred.ravel() if self._y_ndim == 1 else y_pred
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+        return y2d

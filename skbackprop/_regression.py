@@ -1,0 +1,60 @@
+"""What the two regressors share: y as one column per output, R² as the
+validation score, and predictions shaped like the ``y`` seen in fit."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+
+from ._base import BaseBackprop
+from ._network import predict_output
+
+
+class BackpropRegressorBase(RegressorMixin, BaseBackprop):
+    """Base of ``TwoLayerSigmoidRegressor`` and ``BackpropMLPRegressor`` (not
+    public); each adds its conditions on y in ``_check_targets``."""
+
+    _multi_output = True
+    _y_numeric = True
+    _stratify_validation = False
+
+    def _check_targets(self, y2d):
+        """The estimator's own conditions on y (n_samples, n_outputs); returns it."""
+        return y2d
+
+    def _encode_targets(self, y, *, first_call, classes=None):
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if y2d.dtype.kind != "f":  # int or bool targets: regress on their values
+            y2d = y2d.astype(np.float64)
+        if first_call:
+            self._y_ndim = y.ndim
+        elif y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2d.shape[1]} output(s) but this model was fitted with "
+                f"{self.n_outputs_}; refit (warm_start=False) to change them."
+            )
+        y2d = self._check_targets(y2d)
+        return y2d, y2d.shape[1]
+
+    def _validation_score(self, params, X, y, sample_weight):
+        return float(
+            r2_score(y, predict_output(params, X), sample_weight=sample_weight)
+        )
+
+    def predict(self, X):
+        """Predict targets; the shape follows the ``y`` seen in fit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        y_pred = self._raw_output(X)
+        return y_pred.ravel() if self._y_ndim == 1 else y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
