@@ -11,6 +11,7 @@ from sklearn.metrics import get_scorer_names
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
 )
 from sklearn.utils.validation import (
@@ -67,7 +68,11 @@ class BaseBackprop(
         ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        # np.inf: never stop on the loss (scikit-learn's MLP accepts it too)
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],

@@ -37,8 +37,9 @@ class TwoLayerSigmoidRegressor(BackpropRegressorBase):
     tol : float, default=1e-4
         Improvement of the loss (or validation score) below which an epoch counts
         as no improvement.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before training stops.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without improvement before training stops; ``np.inf`` never
+        stops on the loss (or the validation score).
     alpha : float, default=1e-4
         L2 strength.
     momentum : float, default=0.9

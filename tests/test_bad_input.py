@@ -294,7 +294,7 @@ SHARED_INVALID = {
     "batch_size": [0, -1, 2.5, "all"],
     "max_iter": [0, -5, 2.5, "many"],
     "tol": [-1e-4, np.nan, "small"],
-    "n_iter_no_change": [0, 2.5, "never"],
+    "n_iter_no_change": [0, 2.5, "never", -np.inf, np.nan, 1e9],
     "alpha": [-1.0, np.nan, np.inf, "strong"],
     "momentum": [-0.1, 1.5, "heavy"],
     "beta_1": [1.0, -0.1, "high"],

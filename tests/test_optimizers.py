@@ -353,6 +353,24 @@ def test_no_convergence_warning_when_tol_stops_training(solver):
     assert est.n_iter_ == 5
 
 
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_n_iter_no_change_inf_never_stops_on_the_loss(kind, solver):
+    X, y = make_data(kind)
+    est = make_estimator(
+        kind,
+        solver=solver,
+        max_iter=12,
+        tol=1e9,  # no epoch after the first ever improves by this much
+        n_iter_no_change=np.inf,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="maximum iterations \\(12\\)"):
+        est.fit(X, y)
+    assert est.n_iter_ == 12
+    assert est._no_improvement_count == 11  # every epoch but the first
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_lbfgs_beats_a_few_gd_steps_and_ends_at_a_small_gradient(kind):
     X, y = make_data(kind)
