@@ -67,6 +67,7 @@ class BaseBackprop(
             Interval(Integral, 1, None, closed="left"),
         ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         # np.inf: never stop on the loss (scikit-learn's MLP accepts it too)
         "n_iter_no_change": [

@@ -40,6 +40,9 @@ class TwoLayerSigmoidRegressor(BackpropRegressorBase):
     n_iter_no_change : int or np.inf, default=10
         Epochs without improvement before training stops; ``np.inf`` never
         stops on the loss (or the validation score).
+    max_fun : int, default=15000
+        lbfgs only: the most evaluations of the loss (and its gradient) L-BFGS-B
+        may make; reaching it ends ``fit`` with a ``ConvergenceWarning``.
     alpha : float, default=1e-4
         L2 strength.
     momentum : float, default=0.9
@@ -130,6 +133,7 @@ default="constant"
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
+        max_fun=15000,
         alpha=1e-4,
         momentum=0.9,
         beta_1=0.9,
@@ -155,6 +159,7 @@ default="constant"
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.alpha = alpha
         self.momentum = momentum
         self.beta_1 = beta_1

@@ -274,7 +274,12 @@ class TrainingLoopMixin:
 
         with np.errstate(all="ignore"):
             result = minimize_lbfgs(
-                objective, params.flat, self.max_iter, self.tol, callback=record
+                objective,
+                params.flat,
+                self.max_iter,
+                self.tol,
+                callback=record,
+                max_fun=self.max_fun,
             )
         if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
             raise _divergence_error(self, self.n_iter_)
@@ -283,10 +288,22 @@ class TrainingLoopMixin:
         self.t_ += X.shape[0] * self.n_iter_
         self.loss_ = float(result.fun)
         self.best_loss_ = min(self.best_loss_, self.loss_)
-        if result.status == 1:
+        if result.status == 1:  # a limit, max_iter or max_fun, ended L-BFGS-B
+            if self.n_iter_ >= self.max_iter:
+                limit = (
+                    f"lbfgs solver: maximum iterations ({self.max_iter}) reached and "
+                    "the optimization hasn't converged yet: raise max_iter."
+                )
+            else:
+                limit = (
+                    f"lbfgs solver: the loss was evaluated {result.nfev} times, "
+                    f"reaching max_fun={self.max_fun}, and the optimization hasn't "
+                    "converged yet: raise max_fun."
+                )
             warnings.warn(
-                f"lbfgs solver: maximum iterations ({self.max_iter}) reached and the "
-                f"optimization hasn't converged yet ({result.message}).",
+                # scikit-learn's text first, so that code matching it finds it
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}):\n{result.message}\n\n{limit}",
                 ConvergenceWarning,
                 stacklevel=5,
             )

@@ -293,6 +293,7 @@ SHARED_INVALID = {
     "learning_rate": [0.0, -1e-3, np.nan, np.inf, "fast", None],
     "batch_size": [0, -1, 2.5, "all"],
     "max_iter": [0, -5, 2.5, "many"],
+    "max_fun": [0, -5, 2.5, np.inf, "many"],
     "tol": [-1e-4, np.nan, "small"],
     "n_iter_no_change": [0, 2.5, "never", -np.inf, np.nan, 1e9],
     "alpha": [-1.0, np.nan, np.inf, "strong"],

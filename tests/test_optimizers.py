@@ -10,12 +10,14 @@ The one-BLAS-library guard is in ``test_threads.py``.
 
 import math
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
+import skbackprop._optimizers as optimizers
 from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
 from skbackprop._inplace import add_scaled_inplace
 from skbackprop._optimizers import Adam, GradientDescent, MomentumSGD
@@ -369,6 +371,34 @@ def test_n_iter_no_change_inf_never_stops_on_the_loss(kind, solver):
         est.fit(X, y)
     assert est.n_iter_ == 12
     assert est._no_improvement_count == 11  # every epoch but the first
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_lbfgs_stops_at_max_fun_evaluations_with_scikit_learns_warning(kind):
+    X, y = make_data(kind)
+    est = make_estimator(kind, solver="lbfgs", max_iter=200, max_fun=4, tol=0.0)
+    calls = []
+    objective = optimizers.scipy.optimize.minimize
+
+    def counting_minimize(fun, *args, **kwargs):
+        def counted(theta):
+            calls.append(1)
+            return fun(theta)
+
+        return objective(counted, *args, **kwargs)
+
+    with (
+        mock.patch.object(optimizers.scipy.optimize, "minimize", counting_minimize),
+        pytest.warns(ConvergenceWarning) as record,
+    ):
+        est.fit(X, y)
+    message = str(record[0].message)
+    assert message.startswith("lbfgs failed to converge after")  # scikit-learn's
+    assert "max_fun=4" in message
+    assert "maximum iterations" not in message
+    assert 4 <= len(calls) <= 5  # scipy may finish the line search it began
+    assert est.n_iter_ <= 4
+    assert est.loss_ == pytest.approx(est.loss_curve_[-1])
 
 
 @pytest.mark.parametrize("kind", KINDS)
