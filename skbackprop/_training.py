@@ -122,6 +122,13 @@ def _warn_if_loss_grew(estimator, losses, factor=100.0):
         )
 
 
+# scikit-learn's MLP says this on divergence: code that matches it finds it in ours
+SKLEARN_DIVERGENCE_SENTENCE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
 def _divergence_error(estimator, epoch):
     if estimator.solver == "lbfgs":
         cause = (
@@ -137,8 +144,8 @@ def _divergence_error(estimator, epoch):
         )
     return ValueError(
         f"Training diverged at epoch {epoch}: the loss or the weights became "
-        f"non-finite (NaN or inf). {cause} The estimator was left as it was before "
-        "this call."
+        f"non-finite (NaN or inf). {SKLEARN_DIVERGENCE_SENTENCE} {cause} The "
+        "estimator was left as it was before this call."
     )
 
 
