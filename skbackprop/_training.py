@@ -129,7 +129,7 @@ SKLEARN_DIVERGENCE_SENTENCE = (
 )
 
 
-def _divergence_error(estimator, epoch):
+def _divergence_message(estimator, epoch):
     if estimator.solver == "lbfgs":
         cause = (
             "solver='lbfgs' ignores the learning rate "
@@ -142,10 +142,27 @@ def _divergence_error(estimator, epoch):
             "large for this data: lower it (e.g. tenfold), scale the inputs (e.g. with "
             "StandardScaler), or use solver='adam' or solver='lbfgs'."
         )
-    return ValueError(
+    return (
         f"Training diverged at epoch {epoch}: the loss or the weights became "
-        f"non-finite (NaN or inf). {SKLEARN_DIVERGENCE_SENTENCE} {cause} The "
-        "estimator was left as it was before this call."
+        f"non-finite (NaN or inf). {SKLEARN_DIVERGENCE_SENTENCE} {cause}"
+    )
+
+
+def _divergence_error(estimator, epoch):
+    return ValueError(
+        f"{_divergence_message(estimator, epoch)} The estimator was left as it was "
+        "before this call."
+    )
+
+
+def _warn_diverged_under_early_stopping(estimator, validation):
+    """Early stopping ends a diverging fit at the weights of its best score."""
+    warnings.warn(
+        f"{_divergence_message(estimator, estimator.n_iter_)} Early stopping ended "
+        "training there and kept the weights of the best validation score "
+        f"({estimator.best_validation_score_:.6g}, epoch {validation.best_epoch}).",
+        ConvergenceWarning,
+        stacklevel=5,
     )
 
 
@@ -209,8 +226,12 @@ class TrainingLoopMixin:
                 order = self._rng.permutation(n_samples) if shuffled else None
                 callbacks.begin_epoch(params)
                 loss = runner.run_epoch(optimizer, order)
-                if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
+                diverged = not (np.isfinite(loss) and np.isfinite(params.flat).all())
+                if diverged and not validation.keeps_best:
                     raise _divergence_error(self, self.n_iter_ + 1)
+                # Under early stopping with a best score kept, as scikit-learn's
+                # MLP: the epoch is recorded (NaN scores) and training ends at the
+                # best weights.
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self.loss_ = loss
@@ -226,6 +247,9 @@ class TrainingLoopMixin:
                 )
                 self._report_epoch(start_time, validation_improved is not None)
                 stop_requested = callbacks.end_epoch(params)
+                if diverged:
+                    _warn_diverged_under_early_stopping(self, validation)
+                    break
                 converged = False
                 if self._no_improvement_count > self.n_iter_no_change:
                     converged = schedule.plateau()  # adaptive: a smaller rate instead

@@ -132,6 +132,8 @@ def validation_loss(params, X, y, w):
 class NoValidation:
     """No validation data: nothing to record, no best weights to keep."""
 
+    keeps_best = False
+
     def evaluate(self, params):
         return None
 
@@ -152,6 +154,7 @@ class Validation:
         self.estimator = estimator
         self.X, self.y_raw, self.y, self.w = data
         self.keep_best = keep_best
+        self.best_epoch = None  # of this call, counted from 1
         self.best_flat = params.flat.copy() if keep_best else None
         self._score = self._make_score(estimator)
         if continued and estimator.validation_scores_ is not None:
@@ -187,15 +190,23 @@ class Validation:
         the best so far by at least ``tol``."""
         estimator = self.estimator
         loss = validation_loss(params, self.X, self.y, self.w)
-        score = self._score(params, loss)
+        # a network whose outputs overflow scores NaN, as in scikit-learn's MLP
+        # (scorers refuse non-finite predictions), and never counts as improved
+        score = self._score(params, loss) if math.isfinite(loss) else math.nan
         estimator.validation_loss_curve_.append(loss)
         estimator.validation_scores_.append(score)
         improved = score >= estimator.best_validation_score_ + estimator.tol
         if score > estimator.best_validation_score_:
             estimator.best_validation_score_ = score
+            self.best_epoch = len(estimator.validation_scores_)
             if self.keep_best:
                 self.best_flat = params.flat.copy()
         return improved
+
+    @property
+    def keeps_best(self):
+        """Whether early stopping holds the weights of a finite best score."""
+        return self.keep_best and np.isfinite(self.estimator.best_validation_score_)
 
     def restore_best(self, params):
         """Early stopping keeps the weights of the best score."""

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.exceptions import NotFittedError
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
@@ -719,6 +720,74 @@ def test_divergence_in_warm_start_fit_keeps_fitted_model(kind, solver):
     with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
         est.fit(X_LARGE, Y_LARGE[kind])
     assert_unchanged(est, before)
+
+
+SKLEARN_DIVERGENCE = re.escape(
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("kind, solver", DIVERGENCE_CASES)
+def test_divergence_under_early_stopping_keeps_the_best_weights_or_raises(kind, solver):
+    # scikit-learn's MLP: a diverging run under early stopping records NaN
+    # scores and ends at the weights of its best score. Without a finite best
+    # score (adam here diverges in its first epoch) it is our error, model kept.
+    est = diverging(kind, solver, early_stopping=True)
+    if solver == "adam":
+        with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
+            est.fit(X_LARGE, Y_LARGE[kind])
+        assert_unfitted(est)
+        return
+    with pytest.warns(
+        ConvergenceWarning,
+        match=f"(?s)diverged.*{SKLEARN_DIVERGENCE}.*Early stopping ended training "
+        "there and kept the weights of the best validation score",
+    ):
+        est.fit(X_LARGE, Y_LARGE[kind])
+    scores = est.validation_scores_
+    assert np.isnan(scores[-1])
+    assert len(scores) == len(est.validation_loss_curve_) == est.n_iter_
+    assert len(est.loss_curve_) == est.n_iter_
+    best_epoch = int(np.nanargmax(scores)) + 1
+    assert est.best_validation_score_ == scores[best_epoch - 1]
+    # the weights are those of the best epoch: a fit that stops there has them
+    reference = diverging(kind, solver, early_stopping=True, max_iter=best_epoch)
+    reference.fit(X_LARGE, Y_LARGE[kind])
+    for W, W_ref in zip(est.coefs_, reference.coefs_, strict=True):
+        assert np.isfinite(W).all()
+        assert_bitwise_equal(W_ref, W)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_validation_outputs_that_overflow_score_nan_never_an_inner_error():
+    # The weights stay finite for some epochs while the identity network's
+    # validation outputs overflow: the score is NaN (scikit-learn's), never
+    # "Input contains NaN" from inside r2_score.
+    X_iris, y_iris = load_iris(return_X_y=True)
+    est = BackpropMLPRegressor(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        learning_rate=1.0,
+        max_iter=20,
+        early_stopping=True,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match=SKLEARN_DIVERGENCE):
+        est.fit(X_iris, y_iris)
+    assert np.isnan(est.validation_scores_[-2:]).all()
+    assert isinstance(est.validation_scores_[-1], float)
+    assert np.isfinite(est.predict(X_iris)).all()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_divergence_with_validation_data_but_no_early_stopping_raises(kind):
+    est = diverging(kind, "sgd")
+    with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
+        est.fit(X_LARGE, Y_LARGE[kind], X_val=X_LARGE, y_val=Y_LARGE[kind])
+    assert_unfitted(est)
 
 
 def partial_fit_until_it_raises(est, kind, batches, check=None):
