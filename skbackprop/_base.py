@@ -101,6 +101,10 @@ class BaseBackprop(
         """Validate y; return it in the loss's encoding and the number of outputs."""
         raise NotImplementedError
 
+    def _check_refit_targets(self, y):
+        """Raise if a warm-started ``fit`` is given a y the model cannot continue
+        on (none by default)."""
+
     def _target_weights(self, y):
         """Per-sample weight factors derived from y (class weights), or None."""
         return None

@@ -103,6 +103,7 @@ class FitMixin:
             reset=first_call,
             classes=classes,
             order="C" if self._gathers_rows(splits=splits) else None,
+            refit=not first_call and not incremental,
         )
         if first_call:
             self.n_outputs_ = n_outputs

@@ -53,9 +53,10 @@ class InputValidationMixin:
     """Validation of X, y and sample weights for ``BaseBackprop``."""
 
     def _validate_training_data(
-        self, X, y, sample_weight, *, reset, classes=None, order=None
+        self, X, y, sample_weight, *, reset, classes=None, order=None, refit=False
     ):
-        """``order="C"``: a dense X comes back C-ordered, converted at most once."""
+        """``order="C"``: a dense X comes back C-ordered, converted at most once;
+        ``refit``: a warm-started ``fit``, whose y must fit the fitted model."""
         X, y = validate_data(
             self,
             X,
@@ -69,6 +70,8 @@ class InputValidationMixin:
         )
         if sp.issparse(X):
             X = X.tocsr()  # minibatches are row slices
+        if refit:
+            self._check_refit_targets(y)
         y_encoded, n_outputs = self._encode_targets(
             y, first_call=reset, classes=classes
         )

@@ -5,7 +5,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
 
 class LabelMixin:
@@ -47,6 +47,17 @@ class LabelMixin:
                 "classifier needs at least 2: pass every label the model will see."
             )
         return labels
+
+    def _check_refit_targets(self, y):
+        # scikit-learn's MLPClassifier: a warm start continues the same classes
+        labels = unique_labels(y)
+        if set(labels) != set(self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                f"{labels}. Refit with warm_start=False to train on other classes "
+                "(partial_fit takes a y with some of the classes)."
+            )
 
     def _encode_targets(self, y, *, first_call, classes=None):
         check_classification_targets(y)

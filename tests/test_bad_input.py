@@ -456,6 +456,30 @@ def test_classifier_with_a_single_class_asks_for_two():
     assert_unfitted(est)
 
 
+@pytest.mark.parametrize(
+    "other_y",
+    [np.minimum(Y_CLF, 1), np.where(Y_CLF == 2, 3, Y_CLF), np.r_[Y_CLF[:-1], 3]],
+    ids=["fewer", "another", "more"],
+)
+def test_warm_start_fit_on_other_classes_raises_scikit_learns_error(other_y):
+    est = fitted("classifier", warm_start=True)
+    before = snapshot(est)
+    message = (
+        "warm_start can only be used where `y` has the same classes as in the "
+        f"previous call to fit. Previously got [0 1 2], `y` has {np.unique(other_y)}"
+    )
+    with pytest.raises(ValueError, match=re.escape(message) + ".*warm_start=False"):
+        est.fit(X, other_y)
+    assert_unchanged(est, before)
+
+
+def test_warm_start_fit_on_the_same_classes_and_partial_fit_on_some_go_on():
+    est = fitted("classifier", warm_start=True)
+    est.fit(X[::-1], Y_CLF[::-1])  # same classes, another order
+    est.partial_fit(X[Y_CLF < 2], Y_CLF[Y_CLF < 2])  # a subset is fine here
+    assert est.t_ == 2 * 5 * len(X) + np.sum(Y_CLF < 2)
+
+
 def test_first_partial_fit_without_classes_asks_for_them():
     est = make("classifier")
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
