@@ -101,6 +101,10 @@ class BaseBackprop(
         """Validate y; return it in the loss's encoding and the number of outputs."""
         raise NotImplementedError
 
+    def _stratify_labels(self, y):
+        """What early stopping's held-out split is stratified by (None: not)."""
+        return None
+
     def _check_refit_targets(self, y):
         """Raise if a warm-started ``fit`` is given a y the model cannot continue
         on (none by default)."""

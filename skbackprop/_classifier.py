@@ -75,7 +75,6 @@ warm_start, verbose
     }
     _multi_output = False
     _y_numeric = False
-    _stratify_validation = True
 
     def __init__(
         self,

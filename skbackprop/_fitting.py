@@ -114,7 +114,7 @@ class FitMixin:
             self, X, X_val, y_val, sample_weight_val
         )
         if splits:
-            check_validation_split(self, y)
+            check_validation_split(self, y_raw)
         # 2. Draw and train.
         if first_call:
             self._rng = check_random_state(self.random_state)

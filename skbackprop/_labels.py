@@ -4,6 +4,7 @@ the checks of ``classes=`` and the per-sample factors of ``class_weight``."""
 from numbers import Real
 
 import numpy as np
+from sklearn.preprocessing import label_binarize
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
@@ -47,6 +48,14 @@ class LabelMixin:
                 "classifier needs at least 2: pass every label the model will see."
             )
         return labels
+
+    def _stratify_labels(self, y):
+        # scikit-learn's MLPClassifier stratifies on its label-binarized y (a
+        # boolean column for two classes, one-hot rows for more; a multilabel
+        # indicator y is not stratified): the same here, so that the splits agree
+        if y.ndim == 2:
+            return None
+        return label_binarize(y, classes=self.classes_).astype(bool)
 
     def _check_refit_targets(self, y):
         # scikit-learn's MLPClassifier: a warm start continues the same classes

@@ -15,7 +15,6 @@ class BackpropRegressorBase(RegressorMixin, BaseBackprop):
 
     _multi_output = True
     _y_numeric = True
-    _stratify_validation = False
 
     def _check_targets(self, y2d):
         """The estimator's own conditions on y (n_samples, n_outputs); returns it."""

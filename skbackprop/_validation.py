@@ -15,7 +15,7 @@ from collections import deque
 import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.utils.validation import validate_data
 
 from ._losses import loss_and_output_delta
@@ -65,7 +65,9 @@ def check_validation_split(estimator, y):
 
     The sizes are train_test_split's: ⌈validation_fraction · n⌉ held out, the
     rest to train on. A classifier splits stratified by class, so each class
-    needs 2 samples and each side one sample per class.
+    needs 2 samples and each side one sample per class: scikit-learn's splitter
+    says whether it can (on its own stream, not the estimator's), checked first
+    as in scikit-learn's MLP, and its words are quoted.
     """
     fraction = estimator.validation_fraction
     n_samples = y.shape[0]
@@ -79,28 +81,32 @@ def check_validation_split(estimator, y):
         "Change validation_fraction, give more samples, pass validation data "
         "(X_val, y_val), or set early_stopping=False."
     )
+    stratify = estimator._stratify_labels(y)
+    if stratify is not None:
+        splitter = StratifiedShuffleSplit(test_size=fraction, random_state=0)
+        try:
+            next(splitter.split(np.zeros(n_samples), stratify))
+        except ValueError as error:
+            counts = np.unique(y, return_counts=True)[1]
+            raise ValueError(
+                "With early_stopping=True the classifier holds out a split "
+                "stratified by class, which needs at least 2 samples of every "
+                f"class and one sample per class on each side: {split}, for "
+                f"{counts.size} classes, the smallest with {counts.min()} "
+                f"sample(s). {remedy} (scikit-learn's splitter: {error})"
+            ) from error
     if n_val < 2 or n_train < 1:
         raise ValueError(
             f"The validation set is too small or leaves nothing to train on: "
             f"{split}; early stopping needs at least 2 held-out samples and 1 to "
             f"train on. {remedy}"
         )
-    if estimator._stratify_validation:
-        counts = np.unique(y, return_counts=True)[1]
-        if counts.min() < 2 or min(n_val, n_train) < counts.size:
-            raise ValueError(
-                "With early_stopping=True the classifier holds out a split "
-                "stratified by class, which needs at least 2 samples of every "
-                f"class and one sample per class on each side: {split}, for "
-                f"{counts.size} classes, the smallest with {counts.min()} "
-                f"sample(s). {remedy}"
-            )
 
 
 def split_validation(estimator, X, y, y_raw, w):
     """Hold out ``validation_fraction``: ``(X, y, w), (X_val, y_raw_val, y_val,
     w_val)``, drawn from the estimator's random stream."""
-    stratify = y if estimator._stratify_validation else None
+    stratify = estimator._stratify_labels(y_raw)
     arrays = (X, y, y_raw) if w is None else (X, y, y_raw, w)
     parts = train_test_split(
         *arrays,
