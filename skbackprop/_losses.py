@@ -136,11 +136,30 @@ def poisson_and_delta(a, y, w, n):
     return loss, delta
 
 
-def loss_and_output_delta(output_activation, a, y, w, n):
-    """Dispatch to the loss that goes with the output activation: cross-entropy
-    for softmax, Poisson for exp, squared error for identity and sigmoid."""
-    if output_activation == "softmax":
-        return cross_entropy_and_delta(a, y, w, n)
-    if output_activation == "exp":
-        return poisson_and_delta(a, y, w, n)
-    return squared_error_and_delta(a, y, w, n, output_activation)
+def _cross_entropy(a, y, w, n, output_activation):
+    return cross_entropy_and_delta(a, y, w, n)
+
+
+def _poisson(a, y, w, n, output_activation):
+    return poisson_and_delta(a, y, w, n)
+
+
+# name -> (a, y, w, n, output_activation) -> (loss, δ_L)
+LOSSES = {
+    "squared_error": squared_error_and_delta,
+    "cross_entropy": _cross_entropy,
+    "poisson": _poisson,
+}
+# the loss of each output activation in the seeds' networks
+DEFAULT_LOSS = {
+    "identity": "squared_error",
+    "sigmoid": "squared_error",
+    "softmax": "cross_entropy",
+    "exp": "poisson",
+}
+
+
+def loss_and_output_delta(architecture, a, y, w, n):
+    """The loss the network is trained on (``architecture.loss``) and its δ_L."""
+    loss = LOSSES[architecture.loss]
+    return loss(a, y, w, n, architecture.output_activation)

@@ -125,8 +125,7 @@ def validation_loss(params, X, y, w):
     """The data term of the loss on (X, y, w) (§1 conventions, no L2 term)."""
     n = X.shape[0] if w is None else float(w.sum())
     (a_L,) = deque(layer_outputs(params, X), maxlen=1)
-    output_activation = params.architecture.output_activation
-    return float(loss_and_output_delta(output_activation, a_L, y, w, n)[0])
+    return float(loss_and_output_delta(params.architecture, a_L, y, w, n)[0])
 
 
 class NoValidation:
