@@ -136,6 +136,29 @@ def poisson_and_delta(a, y, w, n):
     return loss, delta
 
 
+def binary_cross_entropy_and_delta(a, y, w, n):
+    """Binary cross-entropy summed over the logistic outputs, and ∂L/∂a.
+
+    ŷ = σ(a), one unit per label (one for a binary problem), y ∈ {0, 1}:
+    L = −(1/N) Σ_i w_i Σ_j [y log σ(a) + (1 − y) log(1 − σ(a))]. With
+    log σ(a) = −softplus(−a) and log(1 − σ(a)) = −softplus(a), each term is
+    softplus(a) − y·a, computed as max(a, 0) + log(1 + e^(−|a|)) − y·a: no
+    overflow, never log(0). The canonical pair: ∂/∂a (softplus(a) − y·a) = σ(a) − y,
+    so ∂L/∂a = (w_i/N)(σ(a) − y). ``a`` is overwritten with the delta.
+    """
+    per_entry = np.abs(a)
+    np.negative(per_entry, out=per_entry)
+    np.exp(per_entry, out=per_entry)  # e^(−|a|) ∈ (0, 1]
+    np.log1p(per_entry, out=per_entry)  # log(1 + e^(−|a|))
+    per_entry += np.maximum(a, 0.0)  # softplus(a)
+    per_entry -= y * a  # softplus(a) − y·a
+    loss = _weighted_mean(per_entry.sum(axis=1), w, n)
+    y_hat = sigmoid_inplace(a)
+    delta = np.subtract(y_hat, y, out=a)  # σ(a) − y
+    delta *= _scale(w, n)
+    return loss, delta
+
+
 def _cross_entropy(a, y, w, n, output_activation):
     return cross_entropy_and_delta(a, y, w, n)
 
@@ -144,11 +167,16 @@ def _poisson(a, y, w, n, output_activation):
     return poisson_and_delta(a, y, w, n)
 
 
+def _binary_cross_entropy(a, y, w, n, output_activation):
+    return binary_cross_entropy_and_delta(a, y, w, n)
+
+
 # name -> (a, y, w, n, output_activation) -> (loss, δ_L)
 LOSSES = {
     "squared_error": squared_error_and_delta,
     "cross_entropy": _cross_entropy,
     "poisson": _poisson,
+    "binary_cross_entropy": _binary_cross_entropy,
 }
 # the loss of each output activation in the seeds' networks
 DEFAULT_LOSS = {

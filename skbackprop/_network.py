@@ -296,10 +296,16 @@ def loss_and_gradients(
     return loss + l2_penalty(params, alpha, n)
 
 
-def predict_output(params, X):
-    """ŷ for the identity, sigmoid and exp outputs, the logits a_L for softmax."""
+def output_preactivation(params, X):
+    """a_L for X: the logits of a classifier."""
     # keeping only the latest layer frees each one once the next is computed
     (a,) = deque(layer_outputs(params, X), maxlen=1)
+    return a
+
+
+def predict_output(params, X):
+    """ŷ for the identity, sigmoid and exp outputs, the logits a_L for softmax."""
+    a = output_preactivation(params, X)
     output_activation = params.architecture.output_activation
     if output_activation == "sigmoid":
         sigmoid_inplace(a)

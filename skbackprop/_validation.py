@@ -51,6 +51,7 @@ def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
         )
         if sp.issparse(X_val):
             X_val = X_val.tocsr()
+        y_val = estimator._labels_as_vector(y_val)
         y_encoded, _ = estimator._encode_targets(y_val, first_call=False)
         if y_encoded.dtype.kind == "f":
             y_encoded = y_encoded.astype(X.dtype, copy=False)
