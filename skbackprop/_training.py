@@ -103,7 +103,7 @@ class MinibatchRunner:
         n = X_batch.shape[0] if w_batch is None else float(w_batch.sum())
         a_L = forward(self.params, X_batch, self.workspace)[-1]
         loss, _ = loss_and_output_delta(
-            self.params.architecture.output_activation, a_L, y_batch, w_batch, n
+            self.params.architecture, a_L, y_batch, w_batch, n
         )
         return bool(np.isfinite(loss + l2_penalty(self.params, self.alpha, n)))
 
