@@ -226,7 +226,9 @@ warm_start, verbose
             Columns in the order of ``classes_``; for a multilabel y the
             probability of each label (rows need not sum to 1).
         """
-        logits = self._logits(X)
+        return self._proba_of_logits(self._logits(X))
+
+    def _proba_of_logits(self, logits):
         if self._y_kind_ == "multiclass":
             return softmax(logits)
         if self._y_kind_ == "binary":  # [σ(−a), σ(a)]: no 1 − σ(a) cancellation
@@ -234,9 +236,12 @@ warm_start, verbose
         return expit(logits)
 
     def predict_log_proba(self, X):
-        """The log of ``predict_proba``, from the logits (never log(0)).
+        """The log of ``predict_proba``, never log(0).
 
-        log σ(a) = −softplus(−a) for the logistic outputs, log softmax otherwise.
+        ``log(predict_proba(X))`` as scikit-learn's, so that the two rank the
+        classes alike (ties included, where probabilities round to 1); where a
+        probability underflows to 0, log σ(a) = −softplus(−a) (log softmax) from
+        the logits instead of −inf.
 
         Parameters
         ----------
@@ -247,8 +252,12 @@ warm_start, verbose
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         logits = self._logits(X)
+        proba = self._proba_of_logits(logits)
         if self._y_kind_ == "multiclass":
-            return log_softmax(logits)
-        if self._y_kind_ == "binary":
-            return log_expit(np.hstack([-logits, logits]))
-        return log_expit(logits)
+            from_logits = log_softmax(logits)
+        elif self._y_kind_ == "binary":
+            from_logits = log_expit(np.hstack([-logits, logits]))
+        else:
+            from_logits = log_expit(logits)
+        with np.errstate(divide="ignore"):
+            return np.where(proba > 0, np.log(proba), from_logits)

@@ -165,3 +165,22 @@ def test_column_of_labels_warns_and_fits_as_a_vector():
         warnings.simplefilter("error", DataConversionWarning)
         with pytest.raises(DataConversionWarning):
             small().fit(X, Y_BINARY[:, np.newaxis])
+
+
+@pytest.mark.parametrize("kind", TARGETS)
+def test_log_proba_is_the_log_of_proba_and_finite_where_proba_underflows(kind):
+    # scikit-learn's predict_log_proba is log(predict_proba): saturated
+    # probabilities (1.0 for several labels) tie, and argmax agrees on the tie
+    clf = small(max_iter=1).fit(X, TARGETS[kind])
+    clf.coefs_[-1][...] = np.linspace(-40, 40, clf.coefs_[-1].size).reshape(
+        clf.coefs_[-1].shape
+    )
+    proba = clf.predict_proba(X * 30)
+    log_proba = clf.predict_log_proba(X * 30)
+    positive = proba > 0
+    assert_array_equal(log_proba[positive], np.log(proba[positive]))
+    rows = positive.any(axis=1)  # a row of zeros has no argmax to agree on
+    assert_array_equal(log_proba[rows].argmax(axis=1), proba[rows].argmax(axis=1))
+    assert (proba == 1.0).any() and (~positive).any()  # both ends are reached
+    assert np.isfinite(log_proba).all()
+    assert (log_proba[~positive] < -700).all()  # log σ(a) from a, not −inf
