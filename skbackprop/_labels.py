@@ -129,15 +129,11 @@ class LabelMixin:
             labels = self._check_classes(classes)
         if first_call:
             if classes is None:
+                # one class is fitted, as scikit-learn's MLPClassifier does: a
+                # binary problem whose targets are all 0 (softmax: one unit)
                 labels = np.unique(y)
-                if len(labels) < 2:
-                    raise ValueError(
-                        "The classifier needs samples of at least 2 classes in the "
-                        "data, but the data contains only one class: "
-                        f"{labels[0]!r}."
-                    )
             self.classes_ = labels
-            self._y_kind_ = "binary" if len(labels) == 2 else "multiclass"
+            self._y_kind_ = "binary" if len(labels) <= 2 else "multiclass"
         elif classes is not None and not np.array_equal(labels, self.classes_):
             raise ValueError(
                 f"classes={classes!r} differs from the classes of the first "

@@ -165,9 +165,17 @@ warm_start, verbose
         logits = output_preactivation(params, X)
         if y.ndim == 1:
             hits = logits.argmax(axis=1) == y
-        else:  # all labels right (a binary problem has one)
+        elif self._y_kind_ == "binary":
+            hits = self._binary_indices(logits) == y[:, 0]
+        else:  # all labels right
             hits = ((logits > 0) == (y > 0.5)).all(axis=1)
         return float(np.average(hits, weights=sample_weight))
+
+    def _binary_indices(self, logits):
+        """The ``classes_`` index a logistic unit predicts (σ(a) > ½); a single
+        class, fitted on targets that are all 0 as in scikit-learn, is always
+        the one predicted."""
+        return np.minimum(logits[:, 0] > 0, len(self.classes_) - 1)
 
     def _logits(self, X):
         X = self._validate_predict_input(X)
@@ -208,10 +216,9 @@ warm_start, verbose
         logits = self._logits(X)
         if self._y_kind_ == "multiclass":
             return self.classes_[logits.argmax(axis=1)]
-        positive = (logits > 0).astype(int)  # σ(a) > ½
-        return (
-            positive if self._y_kind_ == "multilabel" else self.classes_[positive[:, 0]]
-        )
+        if self._y_kind_ == "multilabel":
+            return (logits > 0).astype(int)  # σ(a) > ½
+        return self.classes_[self._binary_indices(logits)]
 
     def predict_proba(self, X):
         """Class probabilities: binary (n, 2), multiclass softmax, multilabel σ(a).

@@ -463,11 +463,13 @@ def test_softmax_classifier_on_multilabel_y_names_the_drop_in(method):
     assert_unfitted(est)
 
 
-def test_classifier_with_a_single_class_asks_for_two():
-    est = make("classifier")
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        est.fit(X, np.zeros(len(X), dtype=int))
-    assert_unfitted(est)
+def test_seed_classifier_fits_a_single_class_with_one_softmax_unit():
+    # as scikit-learn's MLPClassifier fits one class; softmax of one unit is 1
+    est = make("classifier").fit(X, np.full(len(X), 7))
+    assert_array_equal(est.classes_, [7])
+    assert_array_equal(est.predict(X), np.full(len(X), 7))
+    assert_array_equal(est.predict_proba(X), np.ones((len(X), 1)))
+    assert est.score(X, np.full(len(X), 7)) == 1.0
 
 
 @pytest.mark.parametrize(

@@ -184,3 +184,24 @@ def test_log_proba_is_the_log_of_proba_and_finite_where_proba_underflows(kind):
     assert (proba == 1.0).any() and (~positive).any()  # both ends are reached
     assert np.isfinite(log_proba).all()
     assert (log_proba[~positive] < -700).all()  # log σ(a) from a, not −inf
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_single_class_is_fitted_as_scikit_learns(early_stopping):
+    # one logistic unit trained on all-zero targets; the class is always
+    # predicted, predict_proba is (n, 2) [1 − σ(a), σ(a)] as scikit-learn's
+    y = np.full(len(X), "only")
+    params = {"hidden_layer_sizes": (6,), "max_iter": 20, "random_state": 0}
+    params["early_stopping"] = early_stopping
+    ours = BackpropMLPClassifier(**params).fit(X, y)
+    theirs = MLPClassifier(**params).fit(X, y)
+    assert_array_equal(ours.classes_, theirs.classes_)
+    assert (ours.n_outputs_, ours.out_activation_) == (1, "logistic")
+    assert_array_equal(ours.predict(X), y)
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-9)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    if early_stopping:
+        assert ours.validation_scores_ == theirs.validation_scores_
+    ours.coefs_[-1][...] = 50.0  # σ(a) > ½ everywhere: still the only class
+    assert_array_equal(ours.predict(X), y)
+    assert ours.score(X, y) == 1.0
