@@ -17,7 +17,10 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
 
     ``h_k = g(h_{k−1} W_k + b_k)`` for the hidden layers, ``ŷ = softmax(a_L)``,
     minimising the mean cross-entropy ``−log ŷ_l`` plus ``α/(2N) Σ ‖W‖²``. Binary
-    problems use a two-unit softmax as well.
+    problems use a two-unit softmax as well: this is the seed-003 network, kept
+    to read beside its derivation (SPEC §1 conventions). For scikit-learn's
+    ``MLPClassifier`` conventions — one logistic unit for two classes, a
+    multilabel y — use :class:`BackpropMLPClassifier`.
 
     Parameters
     ----------

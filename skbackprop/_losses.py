@@ -12,6 +12,7 @@ longer needs.
 import math
 
 import numpy as np
+from scipy.special import xlogy
 
 from ._activations import exp_inplace, sigmoid_inplace
 
@@ -122,15 +123,17 @@ def cross_entropy_and_delta(a, y, w, n):
 def poisson_and_delta(a, y, w, n):
     """Half Poisson deviance and ∂L/∂a for the exp output ŷ = e^a.
 
-    L = (1/N) Σ_i w_i Σ_j (ŷ_ij − y_ij log ŷ_ij), the half deviance without the
-    terms in y alone; with log ŷ = a it is computed as e^a − y·a, never log(ŷ).
+    L = (1/N) Σ_i w_i Σ_j (y log(y/ŷ) − y + ŷ), scikit-learn's half deviance, ≥ 0
+    and 0 only at ŷ = y; with log ŷ = a it is computed as
+    (e^a − y·a) + (y log y − y), never log(ŷ), the second bracket in y alone.
     The canonical pair: ∂/∂a (e^a − y·a) = e^a − y, so ∂L/∂a = (w_i/N)(ŷ − y).
     ``a`` is overwritten with the delta.
     """
     y_log_y_hat = np.multiply(y, a)  # y · log ŷ = y · a, before a changes
     y_hat = exp_inplace(a)
-    per_sample = np.subtract(y_hat, y_log_y_hat, out=y_log_y_hat).sum(axis=1)
-    loss = _weighted_mean(per_sample, w, n)
+    per_entry = np.subtract(y_hat, y_log_y_hat, out=y_log_y_hat)  # ŷ − y log ŷ
+    per_entry += xlogy(y, y) - y  # + y log y − y (0 log 0 = 0)
+    loss = _weighted_mean(per_entry.sum(axis=1), w, n)
     delta = np.subtract(y_hat, y, out=a)  # ŷ − y
     delta *= _scale(w, n)
     return loss, delta
@@ -159,6 +162,16 @@ def binary_cross_entropy_and_delta(a, y, w, n):
     return loss, delta
 
 
+def output_mean_squared_error_and_delta(a, y, w, n, output_activation):
+    """Squared error averaged over the P outputs as well, and ∂L/∂a.
+
+    L = 1/(2NP) Σ_i w_i Σ_j (y_ij − ŷ_ij)², scikit-learn's ``MLPRegressor`` loss:
+    the seeds' squared error with N·P in place of N, and so is its delta,
+    ∂L/∂a = (w_i/(NP))(ŷ − y) for the identity output.
+    """
+    return squared_error_and_delta(a, y, w, n * a.shape[1], output_activation)
+
+
 def _cross_entropy(a, y, w, n, output_activation):
     return cross_entropy_and_delta(a, y, w, n)
 
@@ -174,6 +187,7 @@ def _binary_cross_entropy(a, y, w, n, output_activation):
 # name -> (a, y, w, n, output_activation) -> (loss, δ_L)
 LOSSES = {
     "squared_error": squared_error_and_delta,
+    "output_mean_squared_error": output_mean_squared_error_and_delta,
     "cross_entropy": _cross_entropy,
     "poisson": _poisson,
     "binary_cross_entropy": _binary_cross_entropy,
