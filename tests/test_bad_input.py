@@ -483,8 +483,9 @@ def test_seed_classifier_fits_a_single_class_with_one_softmax_unit():
     [np.minimum(Y_CLF, 1), np.where(Y_CLF == 2, 3, Y_CLF), np.r_[Y_CLF[:-1], 3]],
     ids=["fewer", "another", "more"],
 )
-def test_warm_start_fit_on_other_classes_raises_scikit_learns_error(other_y):
-    est = fitted("classifier", warm_start=True)
+@pytest.mark.parametrize("kind", ["classifier", "mlp_classifier"])
+def test_warm_start_fit_on_other_classes_raises_scikit_learns_error(kind, other_y):
+    est = fitted(kind, warm_start=True)
     before = snapshot(est)
     message = (
         "warm_start can only be used where `y` has the same classes as in the "
@@ -495,8 +496,9 @@ def test_warm_start_fit_on_other_classes_raises_scikit_learns_error(other_y):
     assert_unchanged(est, before)
 
 
-def test_warm_start_fit_on_the_same_classes_and_partial_fit_on_some_go_on():
-    est = fitted("classifier", warm_start=True)
+@pytest.mark.parametrize("kind", ["classifier", "mlp_classifier"])
+def test_warm_start_fit_on_the_same_classes_and_partial_fit_on_some_go_on(kind):
+    est = fitted(kind, warm_start=True)
     est.fit(X[::-1], Y_CLF[::-1])  # same classes, another order
     est.partial_fit(X[Y_CLF < 2], Y_CLF[Y_CLF < 2])  # a subset is fine here
     assert est.t_ == 2 * 5 * len(X) + np.sum(Y_CLF < 2)

@@ -18,7 +18,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 import skbackprop._optimizers as optimizers
-from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+from skbackprop import (
+    BackpropMLPClassifier,
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
 from skbackprop._inplace import add_scaled_inplace
 from skbackprop._optimizers import Adam, GradientDescent, MomentumSGD
 
@@ -355,12 +360,20 @@ def test_no_convergence_warning_when_tol_stops_training(solver):
     assert est.n_iter_ == 5
 
 
+# the seed networks and the drop-ins share these parameters
+ESTIMATORS = {
+    "regressor": lambda **p: make_estimator("regressor", **p),
+    "classifier": lambda **p: make_estimator("classifier", **p),
+    "mlp_regressor": lambda **p: BackpropMLPRegressor(hidden_layer_sizes=5, **p),
+    "mlp_classifier": lambda **p: BackpropMLPClassifier(hidden_layer_sizes=5, **p),
+}
+
+
 @pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ESTIMATORS)
 def test_n_iter_no_change_inf_never_stops_on_the_loss(kind, solver):
-    X, y = make_data(kind)
-    est = make_estimator(
-        kind,
+    X, y = make_data(kind.removeprefix("mlp_"))
+    est = ESTIMATORS[kind](
         solver=solver,
         max_iter=12,
         tol=1e9,  # no epoch after the first ever improves by this much
@@ -373,10 +386,10 @@ def test_n_iter_no_change_inf_never_stops_on_the_loss(kind, solver):
     assert est._no_improvement_count == 11  # every epoch but the first
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ESTIMATORS)
 def test_lbfgs_stops_at_max_fun_evaluations_with_scikit_learns_warning(kind):
-    X, y = make_data(kind)
-    est = make_estimator(kind, solver="lbfgs", max_iter=200, max_fun=4, tol=0.0)
+    X, y = make_data(kind.removeprefix("mlp_"))
+    est = ESTIMATORS[kind](solver="lbfgs", max_iter=200, max_fun=4, tol=0.0)
     calls = []
     objective = optimizers.scipy.optimize.minimize
 

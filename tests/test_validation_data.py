@@ -275,7 +275,8 @@ def test_classifier_validation_loss_curve_follows_training_on_separable_data():
     )
 
 
-def test_the_classifier_split_is_stratified_as_scikit_learns(monkeypatch):
+@pytest.mark.parametrize("classifier", [SoftmaxMLPClassifier, BackpropMLPClassifier])
+def test_the_classifier_split_is_stratified_as_scikit_learns(classifier, monkeypatch):
     # 90 / 10 samples of two classes: a 20 % split holds out 18 and 2 of them.
     held_out = []
     split = validation.train_test_split
@@ -289,7 +290,7 @@ def test_the_classifier_split_is_stratified_as_scikit_learns(monkeypatch):
     rng = np.random.RandomState(0)
     X = rng.randn(100, 3)
     y = np.where(np.arange(100) < 90, "big", "small")
-    SoftmaxMLPClassifier(
+    classifier(
         hidden_layer_sizes=3,
         early_stopping=True,
         validation_fraction=0.2,
@@ -302,8 +303,9 @@ def test_the_classifier_split_is_stratified_as_scikit_learns(monkeypatch):
     assert sorted(y_val.tolist()) == ["big"] * 18 + ["small"] * 2
 
 
-def test_a_split_that_cannot_be_stratified_quotes_scikit_learns_splitter():
-    est = SoftmaxMLPClassifier(early_stopping=True)
+@pytest.mark.parametrize("classifier", [SoftmaxMLPClassifier, BackpropMLPClassifier])
+def test_a_split_that_cannot_be_stratified_quotes_scikit_learns_splitter(classifier):
+    est = classifier(early_stopping=True)
     with pytest.raises(
         ValueError,
         match=r"(?s)stratified by class.*set early_stopping=False.*"
