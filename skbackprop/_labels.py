@@ -94,9 +94,9 @@ class LabelMixin:
         return labels
 
     def _stratify_labels(self, y):
-        # scikit-learn's MLPClassifier stratifies on its label-binarized y (a
-        # boolean column for two classes, one-hot rows for more; a multilabel
-        # indicator y is not stratified): the same here, so that the splits agree
+        # on scikit-learn's label-binarized y (a boolean column for two classes,
+        # one-hot rows for more), as its MLPClassifier; a multilabel indicator y
+        # is not stratified
         if y.ndim == 2:
             return None
         return label_binarize(y, classes=self.classes_).astype(bool)

@@ -171,6 +171,12 @@ warm_start, verbose
             hits = ((logits > 0) == (y > 0.5)).all(axis=1)
         return float(np.average(hits, weights=sample_weight))
 
+    def _stratify_labels(self, y):
+        # scikit-learn's MLPClassifier stratifies the split only for one output
+        # unit (two classes, or one), not a softmax or a multilabel y: the same
+        # here, so that a random_state holds out the same rows in both
+        return super()._stratify_labels(y) if self.n_outputs_ == 1 else None
+
     def _binary_indices(self, logits):
         """The ``classes_`` index a logistic unit predicts (σ(a) > ½); a single
         class, fitted on targets that are all 0 as in scikit-learn, is always
