@@ -389,7 +389,9 @@ def test_n_iter_no_change_inf_never_stops_on_the_loss(kind, solver):
 @pytest.mark.parametrize("kind", ESTIMATORS)
 def test_lbfgs_stops_at_max_fun_evaluations_with_scikit_learns_warning(kind):
     X, y = make_data(kind.removeprefix("mlp_"))
-    est = ESTIMATORS[kind](solver="lbfgs", max_iter=200, max_fun=4, tol=0.0)
+    est = ESTIMATORS[kind](
+        solver="lbfgs", max_iter=200, max_fun=4, tol=0.0, random_state=0
+    )
     calls = []
     objective = optimizers.scipy.optimize.minimize
 
@@ -409,7 +411,9 @@ def test_lbfgs_stops_at_max_fun_evaluations_with_scikit_learns_warning(kind):
     assert message.startswith("lbfgs failed to converge after")  # scikit-learn's
     assert "max_fun=4" in message
     assert "maximum iterations" not in message
-    assert 4 <= len(calls) <= 5  # scipy may finish the line search it began
+    # scipy checks the limit between iterations: it may finish the line search
+    # it began (at most maxls=20 evaluations)
+    assert 4 <= len(calls) <= 4 + 20
     assert est.n_iter_ <= 4
     assert est.loss_ == pytest.approx(est.loss_curve_[-1])
 

@@ -13,8 +13,8 @@ parameter validation speak scikit-learn's names.
 
 Every ``test_*`` function of the file is re-exported here, so pytest collects it with
 its marks; the fixture it needs from scikit-learn's conftest, ``global_random_seed``,
-is defined below as scikit-learn defines it. Three tests are deselected, by name,
-in ``DESELECTED``: they read private attributes of scikit-learn's implementation.
+is parametrized below as that conftest does. Three tests are deselected, by name, in
+``DESELECTED``: they read private attributes of scikit-learn's implementation.
 Nothing else is skipped: with scikit-learn 1.9.1 that is 56 of the file's 59 tests.
 """
 
@@ -137,11 +137,26 @@ globals().update(
 )
 
 
-@pytest.fixture
-def global_random_seed():
-    """scikit-learn's fixture (its conftest): the seed of
-    SKLEARN_TESTS_GLOBAL_RANDOM_SEED, 42 by default (a single value here)."""
-    return int(os.environ.get("SKLEARN_TESTS_GLOBAL_RANDOM_SEED", "42"))
+def pytest_generate_tests(metafunc):
+    """scikit-learn's ``global_random_seed`` fixture, parametrized as its conftest
+    does: 42, or the seeds SKLEARN_TESTS_GLOBAL_RANDOM_SEED names ("all", "a-b",
+    or one seed, within 0-99)."""
+    if "global_random_seed" not in metafunc.fixturenames:
+        return
+    value = os.environ.get("SKLEARN_TESTS_GLOBAL_RANDOM_SEED")
+    if value is None:
+        seeds = [42]
+    elif value == "all":
+        seeds = list(range(100))
+    else:
+        start, _, stop = value.partition("-")
+        seeds = list(range(int(start), int(stop or start) + 1))
+        if min(seeds) < 0 or max(seeds) > 99:
+            raise ValueError(
+                "SKLEARN_TESTS_GLOBAL_RANDOM_SEED must be seeds in [0, 99] or "
+                f"'all', got {value!r}"
+            )
+    metafunc.parametrize("global_random_seed", seeds)
 
 
 def test_the_shims_stand_in_for_scikit_learns_classes():
