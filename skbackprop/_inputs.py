@@ -53,9 +53,12 @@ class InputValidationMixin:
     """Validation of X, y and sample weights for ``BaseBackprop``."""
 
     def _validate_training_data(
-        self, X, y, sample_weight, *, reset, classes=None, order=None
+        self, X, y, sample_weight, *, reset, classes=None, order=None, part=False
     ):
-        """``order="C"``: a dense X comes back C-ordered, converted at most once."""
+        """``order="C"``: a dense X comes back C-ordered, converted at most once.
+
+        ``part=True``: (X, y) is one chunk of the training data, whose weights
+        may sum to zero (the total over all chunks is checked by the caller)."""
         X, y = validate_data(
             self,
             X,
@@ -74,10 +77,10 @@ class InputValidationMixin:
         )
         if y_encoded.dtype.kind == "f":
             y_encoded = y_encoded.astype(X.dtype, copy=False)  # no float32 upcast
-        w = self._combined_weights(X, y_encoded, sample_weight)
+        w = self._combined_weights(X, y_encoded, sample_weight, part=part)
         return X, y, y_encoded, w, n_outputs
 
-    def _combined_weights(self, X, y, sample_weight):
+    def _combined_weights(self, X, y, sample_weight, *, part=False):
         target_weights = self._target_weights(y)
         if sample_weight is None and target_weights is None:
             return None
@@ -90,7 +93,7 @@ class InputValidationMixin:
             w *= target_weights
         with np.errstate(over="ignore"):  # an infinite total is refused below
             total = w.sum()
-        if not total > 0:
+        if not (total > 0 or part):
             raise ValueError(
                 "The sample weights sum to zero: at least one sample needs a "
                 "positive weight to train on."
