@@ -204,6 +204,19 @@ class DaskTrainingSet:
         self.shape = (n_rows, template.n_features_in_)
         self.total_weight = total_weight
 
+    def evaluation(self, template, theta):
+        """The Delayed (Σ_c n_c L_c, Σ_c n_c ∇L_c) at θ; θ is one key of its
+        graph, so it travels to each worker once, whatever the number of chunks."""
+        import dask
+
+        theta = dask.delayed(np.array(theta), pure=False)
+        chunk_sums = dask.delayed(_chunk_sums, pure=False)
+        parts = [
+            chunk_sums(template, i, theta, *block)
+            for i, block in enumerate(self._blocks)
+        ]
+        return _tree_sum(parts)
+
     def full_batch_objective(self, params, alpha):
         """``objective(params, grads) -> loss`` over every chunk (see the module)."""
         import dask
@@ -212,13 +225,7 @@ class DaskTrainingSet:
         n = self.total_weight
 
         def objective(params, grads):
-            theta = dask.delayed(params.flat.copy(), pure=False)  # sent once
-            chunk_sums = dask.delayed(_chunk_sums, pure=False)
-            parts = [
-                chunk_sums(template, i, theta, *block)
-                for i, block in enumerate(self._blocks)
-            ]
-            (loss, gradient) = dask.compute(_tree_sum(parts))[0]
+            (loss, gradient) = dask.compute(self.evaluation(template, params.flat))[0]
             grads.flat[...] = gradient / n
             if alpha:  # + (α/N) W_k, once for the whole data
                 add_scaled_inplace(grads.weights, alpha / n, params.weights)

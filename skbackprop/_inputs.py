@@ -87,7 +87,12 @@ class InputValidationMixin:
         # Combined and summed in float64: the total N = Σ w must be finite in the
         # model's dtype, checked before a float32 cast could overflow.
         w = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+            sample_weight,
+            X,
+            dtype=np.float64,
+            ensure_non_negative=True,
+            copy=True,
+            allow_all_zero_weights=part,
         )
         if target_weights is not None:
             w *= target_weights
