@@ -122,6 +122,8 @@ def _target_summary(y, multi_output, y_numeric, estimator_name):
     if y.shape[0] == 0:
         return y, np.zeros(0)
     if not y_numeric:
+        if y.ndim == 2 and y.shape[1] == 1:  # a column of labels, as in memory
+            y = y.ravel()
         axis = 0 if y.ndim == 2 else None
         return np.unique(y, axis=axis, return_counts=True)
     return np.stack([y.min(axis=0), y.max(axis=0)]), np.ones(2)

@@ -15,6 +15,7 @@ from dask.distributed import Client, LocalCluster
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -31,6 +32,11 @@ def make_data(kind, seed=0):
     X = rng.randn(N, N_FEATURES)
     if kind == "classification":
         y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.8)
+    elif kind == "binary":
+        y = np.where(X[:, 0] + 0.5 * X[:, 2] > 0, "yes", "no")
+    elif kind == "multilabel":
+        y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0.5, X[:, 0] * X[:, 2] > 0])
+        y = y.astype(int)
     elif kind == "sigmoid":
         y = 1 / (1 + np.exp(-X[:, 0] + X[:, 1]))
     else:
@@ -43,6 +49,13 @@ def chunked(*arrays, chunks=CHUNK):
 
 
 ESTIMATORS = {
+    **{
+        f"BackpropMLPClassifier-{kind}": (
+            lambda **kw: BackpropMLPClassifier(hidden_layer_sizes=(6,), **kw),
+            kind,
+        )
+        for kind in ("binary", "multilabel", "classification")
+    },
     "BackpropMLPRegressor": (
         lambda **kw: BackpropMLPRegressor(hidden_layer_sizes=(6, 4), **kw),
         "regression",
@@ -73,7 +86,7 @@ def assert_same_model(dask_model, memory_model):
         memory_model.coefs_ + memory_model.intercepts_,
         strict=True,
     ):
-        assert_allclose(a, b, rtol=0, atol=TOL)
+        assert_allclose(a, b, rtol=TOL, atol=TOL)
     assert_allclose(dask_model.loss_curve_, memory_model.loss_curve_, rtol=TOL)
     assert dask_model.n_iter_ == memory_model.n_iter_
     assert dask_model.t_ == memory_model.t_
@@ -99,7 +112,7 @@ def test_dask_fit_equals_the_in_memory_fit(name, solver, weighted):
     with dask.config.set(scheduler="threads"):
         model = make(**params(solver)).fit(*chunked(X, y), sample_weight=chunked(w)[0])
     assert_same_model(model, memory)
-    if kind == "classification":
+    if kind in ("binary", "multilabel", "classification"):
         assert_array_equal(model.classes_, memory.classes_)
         assert_array_equal(model.predict(X), memory.predict(X))
     else:
