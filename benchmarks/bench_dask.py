@@ -27,6 +27,7 @@ import dask.array as da
 import numpy as np
 from dask.distributed import Client, LocalCluster
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 from skbackprop import BackpropMLPRegressor
 from skbackprop._dask import validate_dask_training_data
@@ -107,8 +108,10 @@ def main():
         tiny_objective, tiny_params = dask_objective(X_tiny, y_tiny)
         overhead = seconds_per_evaluation(tiny_objective, tiny_params, args.repeats)
         X_memory, y_memory = client.compute([X, y], sync=True)
-    # 1. in memory, at the machine's default threading
+    # 1. in memory, at the machine's default threading and at one BLAS thread
     memory_iter, in_memory = timed_fit(make_model(args.max_iter), X_memory, y_memory)
+    with threadpool_limits(1):
+        memory_iter_1 = timed_fit(make_model(args.max_iter), X_memory, y_memory)[0]
     memory_eval = seconds_per_evaluation(
         full_batch_objective(params, X_memory, y_memory.reshape(-1, 1), None, 1e-4),
         params,
@@ -119,8 +122,8 @@ def main():
     print(f"data: {args.n_samples} x {N_FEATURES} -> ({HIDDEN},) -> 1, float64, ")
     print(f"  {N_CHUNKS} chunks; theta: {params.flat.size} parameters")
     print(f"loss curves equal to 1e-9: {same} ({on_dask.n_iter_} iterations)")
-    print(f"seconds per L-BFGS iteration: in memory {memory_iter:.3f}, ")
-    print(f"  Dask 2 workers {dask_iter:.3f}")
+    print(f"seconds per L-BFGS iteration: in memory {memory_iter:.3f} ")
+    print(f"  (one BLAS thread: {memory_iter_1:.3f}), Dask 2 workers {dask_iter:.3f}")
     print(f"seconds per evaluation: in memory {memory_eval:.3f}, Dask {dask_eval:.3f}")
     print(f"Dask per-evaluation overhead (10 rows per chunk): {overhead * 1e3:.1f} ms")
     print(
