@@ -337,3 +337,15 @@ def test_the_guide_page_runs_as_written():
     for block in blocks:
         exec(compile(block, str(guide), "exec"), namespace)
     assert namespace["model"].n_iter_ == 15
+
+
+def test_float32_chunks_train_in_float32():
+    X, y, _ = make_data("regression")
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    settings = params("gd", max_iter=10)
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **settings).fit(X, y)
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **settings)
+    model.fit(*chunked(X, y))
+    assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
+    for a, b in zip(model.coefs_, memory.coefs_, strict=True):
+        assert_allclose(a, b, rtol=1e-4, atol=1e-5)
