@@ -112,7 +112,7 @@ class LabelMixin:
                 "(partial_fit takes a y with some of the classes)."
             )
 
-    def _encode_targets(self, y, *, first_call, classes=None):
+    def _encode_targets(self, y, *, first_call, classes=None, part=False):
         kind = label_kind(y)
         if kind == "multilabel" and not self._multilabel:
             self._refuse_multilabel()
