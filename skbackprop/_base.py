@@ -3,6 +3,8 @@ estimator provides, the fitted parameters as views, persistence as plain values 
 the public gradient window. The training methods are in ``_fitting``, the input
 validation in ``_inputs``, the epoch loops in ``_training``."""
 
+import copy
+from functools import cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,6 +34,27 @@ DOC_LINK_TEMPLATE = "https://pypi.org/project/skbackprop/#api-in-brief"
 ACTIVATION_CONSTRAINT = [StrOptions(set(ACTIVATIONS)), Activation]
 
 
+def _unchanged(values, validated):
+    """Whether parameter values are those validated last: the same objects (a
+    RandomState advances but stays valid), or equal to the copies taken then (a
+    dict, list or array may have been changed in place)."""
+    if validated is None:
+        return False
+    for value, (original, copied) in zip(values, validated, strict=True):
+        if value is original and not isinstance(value, _MUTABLE):
+            continue
+        try:
+            if bool(value == copied):
+                continue
+        except Exception:  # arrays, objects whose == fails
+            pass
+        return False
+    return True
+
+
+_MUTABLE = (dict, list, set, np.ndarray)
+
+
 def hidden_widths(estimator):
     """``hidden_layer_sizes`` as a tuple of ints (an int means one layer)."""
     hidden = estimator.hidden_layer_sizes
@@ -43,6 +66,11 @@ def hidden_widths(estimator):
             f"{estimator.hidden_layer_sizes!r} instead."
         )
     return tuple(int(h) for h in hidden)
+
+
+@cache
+def _param_names(cls):
+    return super(BaseBackprop, cls)._get_param_names()
 
 
 class BaseBackprop(
@@ -87,6 +115,11 @@ class BaseBackprop(
         "verbose": ["verbose"],
     }
 
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn reads them off __init__'s signature, on every call
+        return _param_names(cls)
+
     # -- hooks each estimator provides -------------------------------------------
     def _architecture(self, n_features, n_outputs):
         raise NotImplementedError
@@ -110,7 +143,19 @@ class BaseBackprop(
         all; ``set_params`` may have changed anything since the last call. Runs
         before any data is looked at or any random number is drawn.
         """
-        self._validate_params()
+        # Validated values are remembered: a streaming partial_fit would otherwise
+        # pay scikit-learn's validation, several times its chunk's compute, on
+        # every chunk (set_params may change anything between calls: see
+        # ``_unchanged``).
+        values = tuple(self.__dict__.get(name) for name in self._get_param_names())
+        if not _unchanged(values, self.__dict__.get("_validated_params")):
+            self._validate_params()
+            try:
+                copies = copy.deepcopy(values)
+            except Exception:  # a value that cannot be copied: validate every call
+                self.__dict__.pop("_validated_params", None)
+            else:
+                self._validated_params = list(zip(values, copies, strict=True))
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: it sees one chunk "
@@ -156,7 +201,9 @@ class BaseBackprop(
 
     def __getstate__(self):
         # plain values only, so that skops trusts everything but the class itself
-        return to_plain_state(super().__getstate__())
+        state = super().__getstate__()
+        state.pop("_validated_params", None)  # a cache, which may hold callables
+        return to_plain_state(state)
 
     def __setstate__(self, state):
         super().__setstate__(from_plain_state(state))

@@ -191,7 +191,6 @@ class TrainingLoopMixin:
         max_epochs = 1 if incremental else self.max_iter
         first_epoch = len(self.learning_rate_curve_) if incremental else 0
         first_loss = len(self.loss_curve_)
-        self.learning_rate_curve_ = list(self.learning_rate_curve_)
         self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
         reached_max_iter = False

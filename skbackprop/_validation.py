@@ -154,10 +154,7 @@ class Validation:
         self.keep_best = keep_best
         self.best_flat = params.flat.copy() if keep_best else None
         self._score = self._make_score(estimator)
-        if continued and estimator.validation_scores_ is not None:
-            estimator.validation_scores_ = list(estimator.validation_scores_)
-            estimator.validation_loss_curve_ = list(estimator.validation_loss_curve_)
-        else:
+        if not (continued and estimator.validation_scores_ is not None):
             estimator.validation_scores_ = []
             estimator.validation_loss_curve_ = []
             estimator.best_validation_score_ = -np.inf
