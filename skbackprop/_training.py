@@ -8,12 +8,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._losses import loss_and_output_delta
+from ._activations import _LOG_MAX
 from ._network import (
     Parameters,
     Workspace,
     forward,
-    l2_penalty,
     loss_and_gradients,
 )
 from ._optimizers import make_optimizer, minimize_lbfgs
@@ -95,17 +94,32 @@ class MinibatchRunner:
             self._last_rows = rows
         return accumulated
 
-    def last_step_is_finite(self):
-        """Whether the loss of the last batch, at the weights its step left, is
-        finite: an epoch's loss is measured before its last step. A forward
-        pass only, once per training call."""
-        X_batch, y_batch, w_batch = self._gather(self._last_rows)
-        n = X_batch.shape[0] if w_batch is None else float(w_batch.sum())
-        a_L = forward(self.params, X_batch, self.workspace)[-1]
-        loss, _ = loss_and_output_delta(
-            self.params.architecture.output_activation, a_L, y_batch, w_batch, n
-        )
-        return bool(np.isfinite(loss + l2_penalty(self.params, self.alpha, n)))
+    def predicts_finite(self):
+        """Whether the weights the call leaves predict finite values on all of its
+        training data (see ``predicts_finite``), in the batch buffers."""
+        return predicts_finite(self.params, self.X, self.batch_size, self.workspace)
+
+
+def predicts_finite(params, X, batch_size, workspace=None):
+    """Whether ``params`` give a finite output on every row of X.
+
+    The epoch's losses were measured before each step, at weights training has
+    moved on from: only a forward pass at the final weights shows that they
+    predict. It runs once per training call, batch by batch: about a third of an
+    epoch, nothing extra for a call on a single batch (a streaming
+    ``partial_fit``), whose last-batch check it replaces. An exp output clamped
+    at the dtype's largest number (a ≥ log(max)) counts as non-finite: the clamp
+    keeps a diverged step's loss finite.
+    """
+    output_activation = params.architecture.output_activation
+    clamped = output_activation == "exp"
+    for start in range(0, X.shape[0], batch_size):
+        a_L = forward(params, X[start : start + batch_size], workspace)[-1]
+        if not np.isfinite(a_L).all():
+            return False
+        if clamped and a_L.max() >= _LOG_MAX[a_L.dtype]:
+            return False
+    return True
 
 
 def _warn_if_loss_grew(estimator, losses, factor=100.0):
@@ -228,7 +242,7 @@ class TrainingLoopMixin:
             else:
                 reached_max_iter = not incremental
             validation.restore_best(params)
-            if not runner.last_step_is_finite():
+            if not runner.predicts_finite():
                 raise _divergence_error(self, self.n_iter_)
         if reached_max_iter:
             warnings.warn(
@@ -278,6 +292,9 @@ class TrainingLoopMixin:
         if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
             raise _divergence_error(self, self.n_iter_)
         params.flat[...] = result.x
+        with np.errstate(all="ignore"):
+            if not predicts_finite(params, X, X.shape[0], workspace):
+                raise _divergence_error(self, self.n_iter_)
         self.n_iter_ = int(result.nit)
         self.t_ += X.shape[0] * self.n_iter_
         self.loss_ = float(result.fun)
