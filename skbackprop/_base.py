@@ -4,12 +4,13 @@ the public gradient window. The training methods are in ``_fitting``, the input
 validation in ``_inputs``, the epoch loops in ``_training``."""
 
 import copy
+from dataclasses import replace
 from functools import cache
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.metrics import get_scorer_names
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -53,6 +54,16 @@ def _unchanged(values, validated):
 
 
 _MUTABLE = (dict, list, set, np.ndarray)
+
+
+def _canonical(architecture):
+    """The architecture with its activation's aliases resolved ("logistic" is
+    "sigmoid"): continuing a network under another name of its activation is no
+    change of architecture."""
+    activation = architecture.activation
+    if isinstance(activation, str):
+        activation = ACTIVATIONS[activation].name
+    return replace(architecture, activation=activation)
 
 
 def hidden_widths(estimator):
@@ -150,6 +161,7 @@ class BaseBackprop(
         values = tuple(self.__dict__.get(name) for name in self._get_param_names())
         if not _unchanged(values, self.__dict__.get("_validated_params")):
             self._validate_params()
+            self._check_scoring_method()
             try:
                 copies = copy.deepcopy(values)
             except Exception:  # a value that cannot be copied: validate every call
@@ -162,6 +174,22 @@ class BaseBackprop(
                 "at a time and has no held-out set. Set early_stopping=False."
             )
         self._check_derived_params(incremental=incremental)
+
+    def _check_scoring_method(self):
+        """A scorer name whose response method this estimator lacks (e.g.
+        ``"neg_log_loss"``, which needs ``predict_proba``, on a regressor) is
+        refused now, not by an AttributeError after the first epoch."""
+        if not isinstance(self.scoring, str) or self.scoring == "loss":
+            return
+        methods = getattr(check_scoring(self, self.scoring), "_response_method", ())
+        methods = (methods,) if isinstance(methods, str) else tuple(methods)
+        if methods and not any(hasattr(self, m) for m in methods):
+            raise ValueError(
+                f"scoring={self.scoring!r} needs {' or '.join(methods)}, which "
+                f"{type(self).__name__} does not have. Choose a scorer for "
+                f"{'classifiers' if is_classifier(self) else 'regressors'} (or "
+                "None, the estimator's score, or 'loss')."
+            )
 
     def _check_derived_params(self, *, incremental):
         """Checks beyond ``_parameter_constraints`` (a hook; none by default)."""
@@ -180,7 +208,7 @@ class BaseBackprop(
     def _check_same_architecture(self):
         fitted = self._params.architecture
         wanted = self._architecture(self.n_features_in_, self.n_outputs_)
-        if wanted != fitted:
+        if _canonical(wanted) != _canonical(fitted):
             raise ValueError(
                 f"The parameters ask for the network {wanted}, but this model was "
                 f"fitted as {fitted}. warm_start and partial_fit continue the fitted "

@@ -9,10 +9,12 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._activations import _LOG_MAX
+from ._custom_activations import resolve_activation
 from ._network import (
     Parameters,
     Workspace,
     forward,
+    layer_outputs,
     loss_and_gradients,
 )
 from ._optimizers import make_optimizer, minimize_lbfgs
@@ -46,6 +48,7 @@ class MinibatchRunner:
         # order, which is never written to): the gathered batch itself lives in
         # buffers that later batches, stepped or skipped, overwrite.
         self._last_rows = None
+        self.failed_rows = slice(None)  # the rows to blame, once a loss is not finite
 
     def _gather(self, rows):
         """(X, y, w) of the batch; shuffled rows are copied into the reused buffers."""
@@ -88,6 +91,7 @@ class MinibatchRunner:
                 self.workspace,
             )
             if not math.isfinite(loss):
+                self.failed_rows = rows
                 return float("nan")
             accumulated += loss * (float(batch_weight) / total_weight)
             optimizer.step(self.params.flat, self.grads.flat)
@@ -122,6 +126,55 @@ def predicts_finite(params, X, batch_size, workspace=None):
     return True
 
 
+class _PreactivationRecorder:
+    """Keeps the latest a_k + b_k of a forward pass (a ``_trace`` recorder)."""
+
+    a = None
+
+    def preactivation(self, k, a, bias):
+        self.a = a.copy() if bias is None else a + bias
+
+
+def activation_error(params, X):
+    """A ValueError naming the hidden activation, when it returns a non-finite
+    value or derivative for a finite input in the forward pass of X; else None.
+
+    Asked only once training has met a non-finite value, so that a user's
+    ``Activation`` that is correct on ``check_activation``'s grid but not
+    beyond it is named as the cause, not the learning rate.
+    """
+    activation = resolve_activation(params.architecture.activation)
+    recorder = _PreactivationRecorder()
+    last = len(params.coefs) - 1
+    with np.errstate(all="ignore"):
+        for k, h in enumerate(layer_outputs(params, X, None, recorder)):
+            a = recorder.a
+            if k == last or not np.isfinite(a).all():
+                return None  # the weights themselves overflow: a divergence
+            for what, value in (("value", h), ("derivative", None)):
+                if value is None:
+                    value = np.broadcast_to(activation.derivative(a, h), a.shape)
+                bad = ~np.isfinite(value)
+                if bad.any():
+                    return ValueError(
+                        f"The activation {activation.name!r} returned a non-finite "
+                        f"{what} ({value[bad][0]}) for the finite input a = "
+                        f"{a[bad][0]:.6g} in hidden layer {k + 1}. Training stopped "
+                        "there: an activation must be finite, with a finite "
+                        "derivative, for every finite input, not only on "
+                        "check_activation's grid over [-6, 6]. The estimator was "
+                        "left as it was before this call."
+                    )
+    return None
+
+
+def _remedies(estimator, solvers):
+    """The remedies after "lower it": only the solvers not already in use."""
+    others = " or ".join(f"solver={s!r}" for s in solvers if s != estimator.solver)
+    scale = ", scale the inputs (e.g. with StandardScaler)"
+    return f"{scale}, or use {others}" if others else f" or{scale[1:]}"
+
+
 def _warn_if_loss_grew(estimator, losses, factor=100.0):
     """A loss that grows without becoming non-finite: warn at the end of fit."""
     if len(losses) >= 2 and losses[-1] > factor * losses[0]:
@@ -129,8 +182,9 @@ def _warn_if_loss_grew(estimator, losses, factor=100.0):
             f"The training loss grew from {losses[0]:.3g} in the first epoch to "
             f"{losses[-1]:.3g} in the last ({len(losses)} epochs): the learning rate "
             f"(learning_rate={estimator.learning_rate}) is probably too large for "
-            "this data. Lower it (e.g. tenfold), scale the inputs (e.g. with "
-            "StandardScaler), or use solver='adam'.",
+            "this data. Lower it (e.g. tenfold)"
+            + _remedies(estimator, ("adam",))
+            + ".",
             ConvergenceWarning,
             stacklevel=5,
         )
@@ -146,8 +200,9 @@ def _divergence_error(estimator, epoch):
     else:
         cause = (
             f"The learning rate (learning_rate={estimator.learning_rate}) is too "
-            "large for this data: lower it (e.g. tenfold), scale the inputs (e.g. with "
-            "StandardScaler), or use solver='adam' or solver='lbfgs'."
+            "large for this data: lower it (e.g. tenfold)"
+            + _remedies(estimator, ("adam", "lbfgs"))
+            + "."
         )
     return ValueError(
         f"Training diverged at epoch {epoch}: the loss or the weights became "
@@ -216,7 +271,10 @@ class TrainingLoopMixin:
                 callbacks.begin_epoch(params)
                 loss = runner.run_epoch(optimizer, order)
                 if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
-                    raise _divergence_error(self, self.n_iter_ + 1)
+                    X_failed = runner._gather(runner.failed_rows)[0]
+                    raise activation_error(params, X_failed) or _divergence_error(
+                        self, self.n_iter_ + 1
+                    )
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self.loss_ = loss
@@ -243,7 +301,9 @@ class TrainingLoopMixin:
                 reached_max_iter = not incremental
             validation.restore_best(params)
             if not runner.predicts_finite():
-                raise _divergence_error(self, self.n_iter_)
+                raise activation_error(params, X) or _divergence_error(
+                    self, self.n_iter_
+                )
         if reached_max_iter:
             warnings.warn(
                 f"{self.solver} solver: maximum iterations ({self.max_iter}) "
@@ -289,12 +349,13 @@ class TrainingLoopMixin:
             result = minimize_lbfgs(
                 objective, params.flat, self.max_iter, self.tol, callback=record
             )
-        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
-            raise _divergence_error(self, self.n_iter_)
         params.flat[...] = result.x
         with np.errstate(all="ignore"):
-            if not predicts_finite(params, X, X.shape[0], workspace):
-                raise _divergence_error(self, self.n_iter_)
+            finite = np.isfinite(result.fun) and np.isfinite(result.x).all()
+            if not (finite and predicts_finite(params, X, X.shape[0], workspace)):
+                raise activation_error(params, X) or _divergence_error(
+                    self, self.n_iter_
+                )
         self.n_iter_ = int(result.nit)
         self.t_ += X.shape[0] * self.n_iter_
         self.loss_ = float(result.fun)

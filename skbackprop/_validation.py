@@ -9,7 +9,9 @@ no validation data, so the epoch loop asks both the same way.
 """
 
 import copy
+import inspect
 import math
+import warnings
 from collections import deque
 
 import numpy as np
@@ -129,6 +131,21 @@ def validation_loss(params, X, y, w):
     return float(loss_and_output_delta(output_activation, a_L, y, w, n)[0])
 
 
+def _takes_sample_weight(scoring):
+    """Whether a scoring callable accepts ``sample_weight`` (True when its
+    signature cannot be read: then the call itself will tell)."""
+    if isinstance(scoring, str):
+        return True
+    try:
+        parameters = inspect.signature(scoring).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD
+        for p in parameters
+    )
+
+
 class NoValidation:
     """No validation data: nothing to record, no best weights to keep."""
 
@@ -153,6 +170,7 @@ class Validation:
         self.X, self.y_raw, self.y, self.w = data
         self.keep_best = keep_best
         self.best_flat = params.flat.copy() if keep_best else None
+        self._warned = False
         self._score = self._make_score(estimator)
         if not (continued and estimator.validation_scores_ is not None):
             estimator.validation_scores_ = []
@@ -169,6 +187,15 @@ class Validation:
             return lambda params, loss: -loss
         scorer = check_scoring(estimator, scoring)
         weights = {} if self.w is None else {"sample_weight": self.w}
+        if weights and not _takes_sample_weight(scoring):
+            raise ValueError(
+                f"scoring={scoring!r} is called as scoring(estimator, X_val, y_val, "
+                "sample_weight=...) because the validation data is weighted (by "
+                "sample_weight_val, the held-out part of sample_weight, or "
+                "class_weight), but it takes no sample_weight argument. Give it a "
+                "sample_weight=None parameter, or build it with "
+                "sklearn.metrics.make_scorer."
+            )
 
         def score(params, loss):
             # a copy of the estimator that predicts with the weights of now
@@ -187,12 +214,49 @@ class Validation:
         score = self._score(params, loss)
         estimator.validation_loss_curve_.append(loss)
         estimator.validation_scores_.append(score)
+        if not (math.isfinite(score) and math.isfinite(loss)):
+            self._report_nonfinite(loss, score)
         improved = score >= estimator.best_validation_score_ + estimator.tol
         if score > estimator.best_validation_score_:
             estimator.best_validation_score_ = score
             if self.keep_best:
                 self.best_flat = params.flat.copy()
         return improved
+
+    def _report_nonfinite(self, loss, score):
+        """A non-finite validation score under early stopping is an error (no
+        score would ever beat the first, and fit would return the initial
+        weights); any other non-finite score or loss a warning, once a call."""
+        estimator = self.estimator
+        scoring = estimator.scoring
+        what = (
+            f"validation score (scoring={scoring!r}) is {score}"
+            if not math.isfinite(score)
+            else f"validation loss is {loss}"
+        )
+        n_val = self.X.shape[0]
+        r2 = scoring is None and estimator._y_numeric  # a regressor's score
+        hint = (
+            f"The validation data has {n_val} sample(s)"
+            + (": R² is undefined for fewer than 2." if n_val < 2 and r2 else ".")
+            + " Give more validation data (X_val, y_val, or a larger "
+            "validation_fraction), or a scoring that is defined on it."
+        )
+        epoch = len(estimator.validation_scores_)
+        if self.keep_best and not math.isfinite(score):
+            raise ValueError(
+                f"Early stopping cannot compare epochs: the {what} after epoch "
+                f"{epoch}, so no later epoch could improve on the initial weights. "
+                f"{hint} The estimator was left as it was before this call."
+            )
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"The {what} after epoch {epoch}; validation_scores_ and "
+                f"validation_loss_curve_ record it as such. {hint}",
+                UserWarning,
+                stacklevel=6,
+            )
 
     def restore_best(self, params):
         """Early stopping keeps the weights of the best score."""
