@@ -6,6 +6,7 @@ from ._gradcheck import GradientCheckReport, check_gradients
 from ._mlp_regressor import BackpropMLPRegressor
 from ._regressor import TwoLayerSigmoidRegressor
 from ._trace import BackpropTrace, LayerTrace
+from ._validation import ValidationScaleWarning
 
 __all__ = [
     "Activation",
@@ -16,6 +17,7 @@ __all__ = [
     "LayerTrace",
     "SoftmaxMLPClassifier",
     "TwoLayerSigmoidRegressor",
+    "ValidationScaleWarning",
     "check_activation",
     "check_gradients",
 ]

@@ -121,7 +121,7 @@ class FitMixin:
             if isinstance(architecture.activation, Activation):
                 check_activation(architecture.activation, X.dtype)  # raises if wrong
         validation_data = check_validation_data(
-            self, X, X_val, y_val, sample_weight_val
+            self, X, X_val, y_val, sample_weight_val, y
         )
         if splits:
             check_validation_split(self, y)

@@ -24,12 +24,54 @@ from ._losses import loss_and_output_delta
 from ._network import layer_outputs
 
 
-def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
+class ValidationScaleWarning(UserWarning):
+    """``y_val`` looks like it is on another scale than the training ``y``.
+
+    Raised by ``fit``/``partial_fit`` of a regressor given ``X_val, y_val`` when,
+    for some output, the mean of ``y_val`` lies outside the range of the
+    training ``y`` widened by 5 of its standard deviations on either side:
+    ``mean(y_val) < min(y) − 5·std(y)`` or ``mean(y_val) > max(y) + 5·std(y)``.
+
+    The usual cause: ``TransformedTargetRegressor`` (or a hand-made scaling)
+    transforms ``y`` but not ``y_val``, which is passed through as given, so the
+    validation loss and early stopping watch a target on another scale. Pass
+    ``y_val`` transformed the same way (e.g. ``scaler.transform(y_val)``).
+    """
+
+
+SCALE_SPREAD = 5.0  # how many standard deviations of y beyond its range
+
+
+def _warn_if_other_scale(y, y_val):
+    """``ValidationScaleWarning`` when ``y_val`` (encoded, 2-D) is visibly on
+    another scale than the training targets ``y``."""
+    std = y.std(axis=0)
+    low = y.min(axis=0) - SCALE_SPREAD * std
+    high = y.max(axis=0) + SCALE_SPREAD * std
+    mean = y_val.mean(axis=0)
+    outside = (std > 0) & ((mean < low) | (mean > high))
+    if outside.any():
+        j = int(np.flatnonzero(outside)[0])
+        warnings.warn(
+            f"y_val looks like it is on another scale than y: its mean "
+            f"{mean[j]:.4g} (output {j}) lies outside y's range "
+            f"[{y[:, j].min():.4g}, {y[:, j].max():.4g}] by more than "
+            f"{SCALE_SPREAD:g} standard deviations of y ({std[j]:.4g}). If y is "
+            "transformed (e.g. by TransformedTargetRegressor, which does not "
+            "transform y_val), pass y_val transformed the same way.",
+            ValidationScaleWarning,
+            stacklevel=5,
+        )
+
+
+def check_validation_data(estimator, X, X_val, y_val, sample_weight_val, y=None):
     """``(X_val, y_val as given, y_val encoded, weights)``, or None without X_val.
 
     Runs after the training data has been validated (``n_features_in_``,
     ``classes_``, ``n_outputs_`` set): the validation data gets the same checks
-    and the same messages as the training data, converted to its dtype.
+    and the same messages as the training data, converted to its dtype. A
+    regressor's ``y_val`` is compared with the training targets ``y`` (encoded):
+    see ``ValidationScaleWarning``.
     """
     if X_val is None and y_val is None:
         if sample_weight_val is not None:
@@ -59,6 +101,8 @@ def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
         w_val = estimator._combined_weights(X_val, y_encoded, sample_weight_val)
     except ValueError as error:
         raise ValueError(f"Invalid validation data (X_val, y_val): {error}") from error
+    if estimator._y_numeric and y is not None:
+        _warn_if_other_scale(y, y_encoded)
     return X_val, y_val, y_encoded, w_val
 
 

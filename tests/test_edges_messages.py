@@ -1,7 +1,9 @@
 """Errors and warnings at the edges of 0.2 name the cause and the parameter at
 fault, and never advise what is already set."""
 
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +14,11 @@ from skbackprop import (
     Activation,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
+    ValidationScaleWarning,
     check_activation,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -170,3 +175,34 @@ def test_warm_start_across_activation_aliases_continues(data):
         est.fit(X, y)
         est.set_params(activation="logistic", warm_start=True).fit(X, y)
     assert est.n_iter_ == 2 and len(est.loss_curve_) == 4
+
+
+def test_y_val_on_another_scale_than_y_warns_and_names_the_remedy(data):
+    X, y = data
+    y_scaled = (y - y.mean()) / y.std()
+    est = BackpropMLPRegressor(hidden_layer_sizes=3, max_iter=2, random_state=0)
+    with pytest.warns(ValidationScaleWarning, match="TransformedTargetRegressor"):
+        est.fit(X, y_scaled, X_val=X, y_val=y_scaled * 3 + 20)
+
+
+def test_y_val_on_the_scale_of_y_does_not_warn(data):
+    X, y = data
+    est = BackpropMLPRegressor(hidden_layer_sizes=3, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ValidationScaleWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y, X_val=X[:5] + 1, y_val=y[:5] + 2 * y.std())
+        est.partial_fit(X, y, X_val=X, y_val=-y)
+
+
+def run_python_blocks(path):
+    text = (ROOT / path).read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, str(path), "exec"), {})
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_guide_page_runs_as_written():
+    run_python_blocks("docs/guide/training-checks.md")
