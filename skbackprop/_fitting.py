@@ -36,7 +36,11 @@ def _rollback_on_error(estimator):
     ``random_state``. Everything else is restored by restoring the attribute dict.
     """
     saved = dict(estimator.__dict__)
-    curves = {name: len(v) for name, v in saved.items() if type(v) is list}
+    curves = {  # the fitted lists (loss_curve_, …), never a parameter's
+        name: len(v)
+        for name, v in saved.items()
+        if type(v) is list and name.endswith("_") and not name.startswith("_")
+    }
     # A RandomState instance given as random_state is shared, not copied: a
     # failed call must not advance it. (The model's own stream is copied before
     # a continued call draws from it, see ``_continue_stream``.)
