@@ -3,11 +3,14 @@ estimator provides, the fitted parameters as views, persistence as plain values 
 the public gradient window. The training methods are in ``_fitting``, the input
 validation in ``_inputs``, the epoch loops in ``_training``."""
 
+import copy
+from dataclasses import replace
+from functools import cache
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.metrics import get_scorer_names
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -33,6 +36,37 @@ DOC_LINK_TEMPLATE = "https://pypi.org/project/skbackprop/#api-in-brief"
 ACTIVATION_CONSTRAINT = [StrOptions(set(ACTIVATIONS)), Activation]
 
 
+def _unchanged(values, validated):
+    """Whether parameter values are those validated last: the same objects (a
+    RandomState advances but stays valid), or equal to the copies taken then (a
+    dict, list or array may have been changed in place)."""
+    if validated is None:
+        return False
+    for value, (original, copied) in zip(values, validated, strict=True):
+        if value is original and not isinstance(value, _MUTABLE):
+            continue
+        try:
+            if bool(value == copied):
+                continue
+        except Exception:  # arrays, objects whose == fails
+            pass
+        return False
+    return True
+
+
+_MUTABLE = (dict, list, set, np.ndarray)
+
+
+def _canonical(architecture):
+    """The architecture with its activation's aliases resolved ("logistic" is
+    "sigmoid"): continuing a network under another name of its activation is no
+    change of architecture."""
+    activation = architecture.activation
+    if isinstance(activation, str):
+        activation = ACTIVATIONS[activation].name
+    return replace(architecture, activation=activation)
+
+
 def hidden_widths(estimator):
     """``hidden_layer_sizes`` as a tuple of ints (an int means one layer)."""
     hidden = estimator.hidden_layer_sizes
@@ -44,6 +78,11 @@ def hidden_widths(estimator):
             f"{estimator.hidden_layer_sizes!r} instead."
         )
     return tuple(int(h) for h in hidden)
+
+
+@cache
+def _param_names(cls):
+    return super(BaseBackprop, cls)._get_param_names()
 
 
 class BaseBackprop(
@@ -93,6 +132,11 @@ class BaseBackprop(
         "verbose": ["verbose"],
     }
 
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn reads them off __init__'s signature, on every call
+        return _param_names(cls)
+
     # -- hooks each estimator provides -------------------------------------------
     def _architecture(self, n_features, n_outputs):
         raise NotImplementedError
@@ -127,13 +171,42 @@ class BaseBackprop(
         all; ``set_params`` may have changed anything since the last call. Runs
         before any data is looked at or any random number is drawn.
         """
-        self._validate_params()
+        # Validated values are remembered: a streaming partial_fit would otherwise
+        # pay scikit-learn's validation, several times its chunk's compute, on
+        # every chunk (set_params may change anything between calls: see
+        # ``_unchanged``).
+        values = tuple(self.__dict__.get(name) for name in self._get_param_names())
+        if not _unchanged(values, self.__dict__.get("_validated_params")):
+            self._validate_params()
+            self._check_scoring_method()
+            try:
+                copies = copy.deepcopy(values)
+            except Exception:  # a value that cannot be copied: validate every call
+                self.__dict__.pop("_validated_params", None)
+            else:
+                self._validated_params = list(zip(values, copies, strict=True))
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: it sees one chunk "
                 "at a time and has no held-out set. Set early_stopping=False."
             )
         self._check_derived_params(incremental=incremental)
+
+    def _check_scoring_method(self):
+        """A scorer name whose response method this estimator lacks (e.g.
+        ``"neg_log_loss"``, which needs ``predict_proba``, on a regressor) is
+        refused now, not by an AttributeError after the first epoch."""
+        if not isinstance(self.scoring, str) or self.scoring == "loss":
+            return
+        methods = getattr(check_scoring(self, self.scoring), "_response_method", ())
+        methods = (methods,) if isinstance(methods, str) else tuple(methods)
+        if methods and not any(hasattr(self, m) for m in methods):
+            raise ValueError(
+                f"scoring={self.scoring!r} needs {' or '.join(methods)}, which "
+                f"{type(self).__name__} does not have. Choose a scorer for "
+                f"{'classifiers' if is_classifier(self) else 'regressors'} (or "
+                "None, the estimator's score, or 'loss')."
+            )
 
     def _check_derived_params(self, *, incremental):
         """Checks beyond ``_parameter_constraints`` (a hook; none by default)."""
@@ -152,7 +225,7 @@ class BaseBackprop(
     def _check_same_architecture(self):
         fitted = self._params.architecture
         wanted = self._architecture(self.n_features_in_, self.n_outputs_)
-        if wanted != fitted:
+        if _canonical(wanted) != _canonical(fitted):
             raise ValueError(
                 f"The parameters ask for the network {wanted}, but this model was "
                 f"fitted as {fitted}. warm_start and partial_fit continue the fitted "
@@ -173,7 +246,9 @@ class BaseBackprop(
 
     def __getstate__(self):
         # plain values only, so that skops trusts everything but the class itself
-        return to_plain_state(super().__getstate__())
+        state = super().__getstate__()
+        state.pop("_validated_params", None)  # a cache, which may hold callables
+        return to_plain_state(state)
 
     def __setstate__(self, state):
         super().__setstate__(from_plain_state(state))

@@ -34,15 +34,21 @@ OUT_ACTIVATION_NAMES = {
 def _rollback_on_error(estimator):
     """Leave ``estimator`` exactly as it was if the block raises.
 
-    The training code never mutates an object the estimator already holds (it
-    works on copies and assigns new ones), so restoring the attribute dict is a
-    complete undo.
+    The training code never mutates an object the estimator already holds, with
+    two exceptions this undoes: it appends to the fitted curves (lists: copying
+    them on every ``partial_fit`` would cost a streaming run time quadratic in its
+    calls), and a first call may draw from a ``RandomState`` the user passed as
+    ``random_state``. Everything else is restored by restoring the attribute dict.
     """
     saved = dict(estimator.__dict__)
-    # A RandomState instance given as random_state is shared, not copied: keep a
-    # copy of the model's stream, which a failed call may have advanced, and the
-    # state of the user's instance, which a failed call must not advance either.
-    saved_rng = copy.deepcopy(saved.get("_rng"))
+    curves = {  # the fitted lists (loss_curve_, …), never a parameter's
+        name: len(v)
+        for name, v in saved.items()
+        if type(v) is list and name.endswith("_") and not name.startswith("_")
+    }
+    # A RandomState instance given as random_state is shared, not copied: a
+    # failed call must not advance it. (The model's own stream is copied before
+    # a continued call draws from it, see ``_continue_stream``.)
     shared = estimator.random_state
     shared_state = (
         shared.get_state() if isinstance(shared, np.random.RandomState) else None
@@ -53,8 +59,8 @@ def _rollback_on_error(estimator):
         callbacks = {k: v for k, v in vars(estimator).items() if k in CALLBACK_STATE}
         estimator.__dict__.clear()
         estimator.__dict__.update(saved, **callbacks)
-        if saved_rng is not None:
-            estimator._rng = saved_rng
+        for name, length in curves.items():
+            del saved[name][length:]
         if shared_state is not None:
             shared.set_state(shared_state)
         raise
@@ -70,6 +76,15 @@ class FitMixin:
                 "and 'adam'; solver='lbfgs' optimises the whole objective in fit."
             )
         return True
+
+    def _continue_stream(self, n_samples, *, incremental, splits):
+        """Copy the model's random stream when this call will draw from it, so
+        that a failure leaves the old stream as it was. Copying costs more than a
+        whole 200-row epoch, and a call that neither shuffles several batches nor
+        splits (a streaming ``partial_fit`` on chunks of one batch) never draws."""
+        shuffles = self.solver in ("sgd", "adam") and self.shuffle
+        if splits or (shuffles and self._batch_size(n_samples) < n_samples):
+            self._rng = copy.deepcopy(self._rng)
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
         """``validation``: the ``(X_val, y_val, sample_weight_val)`` of the call."""
@@ -132,7 +147,7 @@ class FitMixin:
             if isinstance(architecture.activation, Activation):
                 check_activation(architecture.activation, X.dtype)  # raises if wrong
         validation_data = check_validation_data(
-            self, X, X_val, y_val, sample_weight_val
+            self, X, X_val, y_val, sample_weight_val, y
         )
         if splits:
             check_validation_split(self, y_raw)
@@ -153,9 +168,8 @@ class FitMixin:
             self._optimizer = self._schedule = None
         else:
             # Work on copies so that a failure leaves the old model untouched.
-            self._rng = copy.deepcopy(self._rng)
+            self._continue_stream(X.shape[0], incremental=incremental, splits=splits)
             params = self._params.copy()
-            self.loss_curve_ = list(self.loss_curve_)
             if self.best_loss_ is None:  # the previous fit stopped early
                 self.best_loss_ = np.inf
         max_epochs = 1 if incremental else self.max_iter

@@ -8,12 +8,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._losses import loss_and_output_delta
+from ._activations import _LOG_MAX
+from ._custom_activations import resolve_activation
 from ._network import (
     Parameters,
     Workspace,
     forward,
-    l2_penalty,
+    layer_outputs,
     loss_and_gradients,
 )
 from ._optimizers import make_optimizer, minimize_lbfgs
@@ -47,6 +48,7 @@ class MinibatchRunner:
         # order, which is never written to): the gathered batch itself lives in
         # buffers that later batches, stepped or skipped, overwrite.
         self._last_rows = None
+        self.failed_rows = slice(None)  # the rows to blame, once a loss is not finite
 
     def _gather(self, rows):
         """(X, y, w) of the batch; shuffled rows are copied into the reused buffers."""
@@ -89,23 +91,128 @@ class MinibatchRunner:
                 self.workspace,
             )
             if not math.isfinite(loss):
+                self.failed_rows = rows
                 return float("nan")
             accumulated += loss * (float(batch_weight) / total_weight)
             optimizer.step(self.params.flat, self.grads.flat)
             self._last_rows = rows
         return accumulated
 
-    def last_step_is_finite(self):
-        """Whether the loss of the last batch, at the weights its step left, is
-        finite: an epoch's loss is measured before its last step. A forward
-        pass only, once per training call."""
-        X_batch, y_batch, w_batch = self._gather(self._last_rows)
-        n = X_batch.shape[0] if w_batch is None else float(w_batch.sum())
-        a_L = forward(self.params, X_batch, self.workspace)[-1]
-        loss, _ = loss_and_output_delta(
-            self.params.architecture, a_L, y_batch, w_batch, n
-        )
-        return bool(np.isfinite(loss + l2_penalty(self.params, self.alpha, n)))
+    def predicts_finite(self):
+        """Whether the weights the call leaves predict finite values on all of its
+        training data (see ``predicts_finite``), in the batch buffers."""
+        return predicts_finite(self.params, self.X, self.batch_size, self.workspace)
+
+    def failed_inputs(self):
+        """The rows of X whose loss was not finite (all of X if none failed)."""
+        return self._gather(self.failed_rows)[0]
+
+
+def predicts_finite(params, X, batch_size, workspace=None):
+    """Whether ``params`` give a finite output on every row of X.
+
+    The epoch's losses were measured before each step, at weights training has
+    moved on from: they do not show that the final weights predict. Checked
+    once per training call, in two stages:
+
+    1. A bound on |a_L| over every row, from max|X| and the weights alone
+       (``output_bound``): one reduction over X and one over the weights, about
+       1 % of an epoch. Below the limit every row is finite, certainly.
+    2. Otherwise (a bound that large, a user's activation), a forward pass over
+       X batch by batch: about 0.4 epoch, paid only by a model near overflow.
+
+    An exp output clamped at the dtype's largest number (a ≥ log(max)) counts as
+    non-finite: the clamp keeps a diverged step's loss finite.
+    """
+    clamped = params.architecture.output_activation == "exp"
+    dtype = params.flat.dtype
+    # exp: below the clamp; else far enough below overflow that (ŷ − y)² and the
+    # matrix products' partial sums stay finite too
+    limit = _LOG_MAX[dtype] if clamped else math.sqrt(np.finfo(dtype).max) / 16
+    if output_bound(params, X) < limit:
+        return True
+    for start in range(0, X.shape[0], batch_size):
+        a_L = forward(params, X[start : start + batch_size], workspace)[-1]
+        if not np.isfinite(a_L).all():
+            return False
+        if clamped and a_L.max() >= _LOG_MAX[a_L.dtype]:
+            return False
+    return True
+
+
+def output_bound(params, X):
+    """An upper bound on |a_L[i, j]| over all rows i of X and outputs j (inf for
+    a user's activation, or non-finite weights).
+
+    |a_k[i, j]| = |Σ_l h_{k−1}[i, l] W_k[l, j] + b_k[j]| ≤ max|h_{k−1}| ·
+    max_j ‖W_k[:, j]‖₁ + max|b_k|, and every built-in g has |g(a)| ≤ |a| + 1
+    (sigmoid and tanh ≤ 1, elu ≥ −1, softplus ≤ |a| + log 2, the others ≤ |a|),
+    so max|h_k| ≤ max|a_k| + 1. Computed in float64.
+    """
+    if not isinstance(params.architecture.activation, str):
+        return math.inf  # a user's g promises no such bound
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        bound = 0.0
+    else:
+        bound = max(float(values.max()), -float(values.min()), 0.0)
+    with np.errstate(all="ignore"):
+        for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
+            if k:
+                bound += 1.0  # max|h_k| ≤ max|a_k| + 1
+            column_sums = np.abs(W).sum(axis=0, dtype=np.float64)
+            bias = float(np.abs(b).max(initial=0.0))
+            bound = bound * float(column_sums.max(initial=0.0)) + bias
+    return bound if math.isfinite(bound) else math.inf
+
+
+class _PreactivationRecorder:
+    """Keeps the latest a_k + b_k of a forward pass (a ``_trace`` recorder)."""
+
+    a = None
+
+    def preactivation(self, k, a, bias):
+        self.a = a.copy() if bias is None else a + bias
+
+
+def activation_error(params, X):
+    """A ValueError naming the hidden activation, when it returns a non-finite
+    value or derivative for a finite input in the forward pass of X; else None.
+
+    Asked only once training has met a non-finite value, so that a user's
+    ``Activation`` that is correct on ``check_activation``'s grid but not
+    beyond it is named as the cause, not the learning rate.
+    """
+    activation = resolve_activation(params.architecture.activation)
+    recorder = _PreactivationRecorder()
+    last = len(params.coefs) - 1
+    with np.errstate(all="ignore"):
+        for k, h in enumerate(layer_outputs(params, X, None, recorder)):
+            a = recorder.a
+            if k == last or not np.isfinite(a).all():
+                return None  # the weights themselves overflow: a divergence
+            for what, value in (("value", h), ("derivative", None)):
+                if value is None:
+                    value = np.broadcast_to(activation.derivative(a, h), a.shape)
+                bad = ~np.isfinite(value)
+                if bad.any():
+                    return ValueError(
+                        f"The activation {activation.name!r} returned a non-finite "
+                        f"{what} ({value[bad][0]}) for the finite input a = "
+                        f"{a[bad][0]:.6g} in hidden layer {k + 1}. Training stopped "
+                        "there: an activation must be finite, with a finite "
+                        "derivative, for every finite input, not only on "
+                        "check_activation's grid over [-6, 6]. The estimator was "
+                        "left as it was before this call."
+                    )
+    return None
+
+
+def _remedies(estimator, solvers):
+    """The remedies after "lower it": only the solvers not already in use."""
+    others = " or ".join(f"solver={s!r}" for s in solvers if s != estimator.solver)
+    scale = ", scale the inputs (e.g. with StandardScaler)"
+    return f"{scale}, or use {others}" if others else f" or{scale[1:]}"
 
 
 def full_batch_objective(params, X, y, w, alpha):
@@ -143,9 +250,13 @@ class FullBatchRunner:
         optimizer.step(self.params.flat, self.grads.flat)
         return loss
 
-    def last_step_is_finite(self):
-        """Whether the loss at the weights the last step left is finite."""
+    def predicts_finite(self):
+        """Whether the loss at the weights the last step left is finite: the
+        data is not here to forward, and its sum over the chunks is."""
         return math.isfinite(self.objective(self.params, self.grads))
+
+    def failed_inputs(self):
+        return None  # the chunks stay where they are
 
 
 def _warn_if_loss_grew(estimator, losses, factor=100.0):
@@ -157,13 +268,11 @@ def _warn_if_loss_grew(estimator, losses, factor=100.0):
     on rounding."""
     if len(losses) < 2 or not losses[-1] > factor * losses[0] + _LOSS_FLOOR:
         return
-    other_solver = "" if estimator.solver == "adam" else ", or use solver='adam'"
     warnings.warn(
         f"The training loss grew from {losses[0]:.3g} in the first epoch to "
         f"{losses[-1]:.3g} in the last ({len(losses)} epochs): the learning rate "
         f"(learning_rate={estimator.learning_rate}) is probably too large for "
-        "this data. Lower it (e.g. tenfold), scale the inputs (e.g. with "
-        f"StandardScaler){other_solver}.",
+        "this data. Lower it (e.g. tenfold)" + _remedies(estimator, ("adam",)) + ".",
         ConvergenceWarning,
         stacklevel=5,
     )
@@ -189,8 +298,9 @@ def _divergence_message(estimator, epoch):
     else:
         cause = (
             f"The learning rate (learning_rate={estimator.learning_rate}) is too "
-            "large for this data: lower it (e.g. tenfold), scale the inputs (e.g. with "
-            "StandardScaler), or use solver='adam' or solver='lbfgs'."
+            "large for this data: lower it (e.g. tenfold)"
+            + _remedies(estimator, ("adam", "lbfgs"))
+            + "."
         )
     return (
         f"Training diverged at epoch {epoch}: the loss or the weights became "
@@ -203,6 +313,14 @@ def _divergence_error(estimator, epoch):
         f"{_divergence_message(estimator, epoch)} The estimator was left as it was "
         "before this call."
     )
+
+
+def _divergence(estimator, params, X, epoch):
+    """The error of a diverged call: the activation, when it returned a
+    non-finite value on the rows X (None: data held elsewhere, not asked), else
+    the learning rate's ``_divergence_error``."""
+    blamed = None if X is None else activation_error(params, X)
+    return blamed or _divergence_error(estimator, epoch)
 
 
 def _warn_diverged_under_early_stopping(estimator, validation):
@@ -268,7 +386,6 @@ class TrainingLoopMixin:
         max_epochs = 1 if incremental else self.max_iter
         first_epoch = len(self.learning_rate_curve_) if incremental else 0
         first_loss = len(self.loss_curve_)
-        self.learning_rate_curve_ = list(self.learning_rate_curve_)
         self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
         reached_max_iter = False
@@ -289,7 +406,9 @@ class TrainingLoopMixin:
                 loss = runner.run_epoch(optimizer, order)
                 diverged = not (np.isfinite(loss) and np.isfinite(params.flat).all())
                 if diverged and not validation.keeps_best:
-                    raise _divergence_error(self, self.n_iter_ + 1)
+                    raise _divergence(
+                        self, params, runner.failed_inputs(), self.n_iter_ + 1
+                    )
                 # Under early stopping with a best score kept, as scikit-learn's
                 # MLP: the epoch is recorded (NaN scores) and training ends at the
                 # best weights.
@@ -321,8 +440,8 @@ class TrainingLoopMixin:
             else:
                 reached_max_iter = not incremental
             validation.restore_best(params)
-            if not runner.last_step_is_finite():
-                raise _divergence_error(self, self.n_iter_)
+            if not runner.predicts_finite():
+                raise _divergence(self, params, runner.failed_inputs(), self.n_iter_)
         if reached_max_iter:
             warnings.warn(
                 f"{self.solver} solver: maximum iterations ({self.max_iter}) "
@@ -372,9 +491,14 @@ class TrainingLoopMixin:
                 callback=record,
                 max_fun=self.max_fun,
             )
-        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
-            raise _divergence_error(self, self.n_iter_)
         params.flat[...] = result.x
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(result.fun) and np.isfinite(result.x).all()
+            in_memory = not hasattr(X, "full_batch_objective")
+            if finite and in_memory:  # held elsewhere: the finite loss tells
+                finite = predicts_finite(params, X, X.shape[0])
+            if not finite:
+                raise _divergence(self, params, X if in_memory else None, self.n_iter_)
         self.n_iter_ = int(result.nit)
         self.t_ += X.shape[0] * self.n_iter_
         self.loss_ = float(result.fun)

@@ -9,7 +9,9 @@ no validation data, so the epoch loop asks both the same way.
 """
 
 import copy
+import inspect
 import math
+import warnings
 from collections import deque
 
 import numpy as np
@@ -22,12 +24,54 @@ from ._losses import loss_and_output_delta
 from ._network import layer_outputs
 
 
-def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
+class ValidationScaleWarning(UserWarning):
+    """``y_val`` looks like it is on another scale than the training ``y``.
+
+    Raised by ``fit``/``partial_fit`` of a regressor given ``X_val, y_val`` when,
+    for some output, the mean of ``y_val`` lies outside the range of the
+    training ``y`` widened by 5 of its standard deviations on either side:
+    ``mean(y_val) < min(y) − 5·std(y)`` or ``mean(y_val) > max(y) + 5·std(y)``.
+
+    The usual cause: ``TransformedTargetRegressor`` (or a hand-made scaling)
+    transforms ``y`` but not ``y_val``, which is passed through as given, so the
+    validation loss and early stopping watch a target on another scale. Pass
+    ``y_val`` transformed the same way (e.g. ``scaler.transform(y_val)``).
+    """
+
+
+SCALE_SPREAD = 5.0  # how many standard deviations of y beyond its range
+
+
+def _warn_if_other_scale(y, y_val):
+    """``ValidationScaleWarning`` when ``y_val`` (encoded, 2-D) is visibly on
+    another scale than the training targets ``y``."""
+    std = y.std(axis=0)
+    low = y.min(axis=0) - SCALE_SPREAD * std
+    high = y.max(axis=0) + SCALE_SPREAD * std
+    mean = y_val.mean(axis=0)
+    outside = (std > 0) & ((mean < low) | (mean > high))
+    if outside.any():
+        j = int(np.flatnonzero(outside)[0])
+        warnings.warn(
+            f"y_val looks like it is on another scale than y: its mean "
+            f"{mean[j]:.4g} (output {j}) lies outside y's range "
+            f"[{y[:, j].min():.4g}, {y[:, j].max():.4g}] by more than "
+            f"{SCALE_SPREAD:g} standard deviations of y ({std[j]:.4g}). If y is "
+            "transformed (e.g. by TransformedTargetRegressor, which does not "
+            "transform y_val), pass y_val transformed the same way.",
+            ValidationScaleWarning,
+            stacklevel=5,
+        )
+
+
+def check_validation_data(estimator, X, X_val, y_val, sample_weight_val, y=None):
     """``(X_val, y_val as given, y_val encoded, weights)``, or None without X_val.
 
     Runs after the training data has been validated (``n_features_in_``,
     ``classes_``, ``n_outputs_`` set): the validation data gets the same checks
-    and the same messages as the training data, converted to its dtype.
+    and the same messages as the training data, converted to its dtype. A
+    regressor's ``y_val`` is compared with the training targets ``y`` (encoded):
+    see ``ValidationScaleWarning``.
     """
     if X_val is None and y_val is None:
         if sample_weight_val is not None:
@@ -58,6 +102,8 @@ def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
         w_val = estimator._combined_weights(X_val, y_encoded, sample_weight_val)
     except ValueError as error:
         raise ValueError(f"Invalid validation data (X_val, y_val): {error}") from error
+    if estimator._y_numeric and y is not None:
+        _warn_if_other_scale(y, y_encoded)
     return X_val, y_val, y_encoded, w_val
 
 
@@ -135,6 +181,21 @@ def validation_loss(params, X, y, w):
     return float(loss_and_output_delta(params.architecture, a_L, y, w, n)[0])
 
 
+def _takes_sample_weight(scoring):
+    """Whether a scoring callable accepts ``sample_weight`` (True when its
+    signature cannot be read: then the call itself will tell)."""
+    if isinstance(scoring, str):
+        return True
+    try:
+        parameters = inspect.signature(scoring).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD
+        for p in parameters
+    )
+
+
 class NoValidation:
     """No validation data: nothing to record, no best weights to keep."""
 
@@ -162,11 +223,9 @@ class Validation:
         self.keep_best = keep_best
         self.best_epoch = None  # of this call, counted from 1
         self.best_flat = params.flat.copy() if keep_best else None
+        self._warned = False
         self._score = self._make_score(estimator)
-        if continued and estimator.validation_scores_ is not None:
-            estimator.validation_scores_ = list(estimator.validation_scores_)
-            estimator.validation_loss_curve_ = list(estimator.validation_loss_curve_)
-        else:
+        if not (continued and estimator.validation_scores_ is not None):
             estimator.validation_scores_ = []
             estimator.validation_loss_curve_ = []
             estimator.best_validation_score_ = -np.inf
@@ -181,6 +240,15 @@ class Validation:
             return lambda params, loss: -loss
         scorer = check_scoring(estimator, scoring)
         weights = {} if self.w is None else {"sample_weight": self.w}
+        if weights and not _takes_sample_weight(scoring):
+            raise ValueError(
+                f"scoring={scoring!r} is called as scoring(estimator, X_val, y_val, "
+                "sample_weight=...) because the validation data is weighted (by "
+                "sample_weight_val, the held-out part of sample_weight, or "
+                "class_weight), but it takes no sample_weight argument. Give it a "
+                "sample_weight=None parameter, or build it with "
+                "sklearn.metrics.make_scorer."
+            )
 
         def score(params, loss):
             # a copy of the estimator that predicts with the weights of now
@@ -201,6 +269,8 @@ class Validation:
         score = self._score(params, loss) if math.isfinite(loss) else math.nan
         estimator.validation_loss_curve_.append(loss)
         estimator.validation_scores_.append(score)
+        if not (math.isfinite(score) and math.isfinite(loss)):
+            self._report_nonfinite(loss, score)
         improved = score >= estimator.best_validation_score_ + estimator.tol
         if score > estimator.best_validation_score_:
             estimator.best_validation_score_ = score
@@ -213,6 +283,45 @@ class Validation:
     def keeps_best(self):
         """Whether early stopping holds the weights of a finite best score."""
         return self.keep_best and np.isfinite(self.estimator.best_validation_score_)
+
+    def _report_nonfinite(self, loss, score):
+        """A non-finite validation score under early stopping before any finite
+        one is an error (no score would ever beat it, and fit would return the
+        initial weights); any other non-finite score or loss a warning, once a
+        call, but for a diverging run, which the epoch loop ends at the best
+        weights with a ConvergenceWarning of its own."""
+        estimator = self.estimator
+        scoring = estimator.scoring
+        what = (
+            f"validation score (scoring={scoring!r}) is {score}"
+            if not math.isfinite(score)
+            else f"validation loss is {loss}"
+        )
+        n_val = self.X.shape[0]
+        r2 = scoring is None and estimator._y_numeric  # a regressor's score
+        hint = (
+            f"The validation data has {n_val} sample(s)"
+            + (": R² is undefined for fewer than 2." if n_val < 2 and r2 else ".")
+            + " Give more validation data (X_val, y_val, or a larger "
+            "validation_fraction), or a scoring that is defined on it."
+        )
+        epoch = len(estimator.validation_scores_)
+        if self.keep_best and not (math.isfinite(score) or self.keeps_best):
+            raise ValueError(
+                f"Early stopping cannot compare epochs: the {what} after epoch "
+                f"{epoch}, so no later epoch could improve on the initial weights. "
+                f"{hint} The estimator was left as it was before this call."
+            )
+        if self.keeps_best and not math.isfinite(estimator.loss_):
+            return  # a diverging run: the epoch loop ends it at the best weights
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"The {what} after epoch {epoch}; validation_scores_ and "
+                f"validation_loss_curve_ record it as such. {hint}",
+                UserWarning,
+                stacklevel=6,
+            )
 
     def restore_best(self, params):
         """Early stopping keeps the weights of the best score."""
