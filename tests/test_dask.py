@@ -362,3 +362,13 @@ def test_poisson_targets_may_have_a_chunk_of_zeros_but_not_an_all_zero_y():
     assert_same_model(model.fit(*chunked(X, y)), memory)
     with pytest.raises(ValueError, match="loss='poisson' requires y >= 0 with a"):
         model.fit(*chunked(X, np.zeros(N)))
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_a_diverging_dask_fit_raises_the_divergence_error_and_changes_nothing(solver):
+    X, y, _ = make_data("regression")
+    X = X * 1e150  # the first products overflow
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params(solver))
+    with pytest.raises(ValueError, match="Training diverged"):
+        model.fit(*chunked(X, y))
+    assert not hasattr(model, "coefs_") and not hasattr(model, "n_features_in_")
