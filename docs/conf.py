@@ -131,6 +131,53 @@ intersphinx_mapping = {
 }
 intersphinx_timeout = float(os.environ.get("SKBACKPROP_DOCS_INTERSPHINX_TIMEOUT", 5))
 
+
+# -- MathJax -----------------------------------------------------------------------
+# The equations (derivations.md, docstrings) are typeset by MathJax 3. The docs
+# extra installs it from the package index (django-static-mathjax ships MathJax
+# 3.2.2's browser files and nothing else), and the build copies what typesetting
+# TeX to HTML needs into the site (_static/mathjax, about 6 MB): the pages render
+# their equations without a CDN, offline too. Without the package the build falls
+# back to Sphinx's default CDN address.
+def _mathjax_files():
+    """The folder of MathJax 3's browser files, or None if it is not installed."""
+    try:
+        import mathjax
+    except ImportError:
+        return None
+    folder = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    return folder if (folder / "tex-chtml.js").is_file() else None
+
+
+MATHJAX = _mathjax_files()
+if MATHJAX is not None:
+    mathjax_path = "mathjax/tex-chtml.js"  # relative to _static
+
+
+def _copy_mathjax(app):
+    """Copy tex-chtml.js and what it loads (TeX extensions, CHTML fonts, menu)."""
+    if MATHJAX is None or app.builder.format != "html":
+        return
+    import shutil
+
+    target = Path(app.outdir) / "_static" / "mathjax"
+    shutil.copy2(MATHJAX / "tex-chtml.js", target / "tex-chtml.js")
+    for part in ("input/tex", "output/chtml", "ui", "a11y", "adaptors"):
+        if (MATHJAX / part).is_dir():
+            shutil.copytree(MATHJAX / part, target / part, dirs_exist_ok=True)
+
+
+def _make_mathjax_folder(app):
+    if MATHJAX is not None:
+        (Path(app.outdir) / "_static" / "mathjax").mkdir(parents=True, exist_ok=True)
+
+
+def setup(app):
+    """Copy the local MathJax into the site (see above)."""
+    app.connect("builder-inited", _make_mathjax_folder)
+    app.connect("build-finished", lambda app, exception: _copy_mathjax(app))
+
+
 # -- HTML --------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skbackprop {release}"
