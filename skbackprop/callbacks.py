@@ -66,7 +66,7 @@ class GradientMonitor:
     >>> from skbackprop.callbacks import GradientMonitor
     >>> X, y = load_iris(return_X_y=True)
     >>> monitor = GradientMonitor(max_samples=50)
-    >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs", max_iter=3,
+    >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
     ...                            random_state=0).set_callbacks(monitor)
     >>> clf = clf.fit(X, y)
     >>> sorted(monitor.history[0])[:4]
