@@ -3,14 +3,12 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 
 from ._activations import log_softmax, softmax
 from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
 from ._docstrings import shared_docstring
-from ._fitting import _rollback_on_error
 from ._labels import LabelMixin
 from ._network import Architecture, predict_output
 
@@ -21,7 +19,10 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
 
     ``h_k = g(h_{k−1} W_k + b_k)`` for the hidden layers, ``ŷ = softmax(a_L)``,
     minimising the mean cross-entropy ``−log ŷ_l`` plus ``α/(2N) Σ ‖W‖²``. Binary
-    problems use a two-unit softmax as well.
+    problems use a two-unit softmax as well: this is the seed-003 network, kept
+    to read beside its derivation (SPEC §1 conventions). For scikit-learn's
+    ``MLPClassifier`` conventions — one logistic unit for two classes, a
+    multilabel y — use :class:`BackpropMLPClassifier`.
 
     Parameters
     ----------
@@ -71,9 +72,6 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         "activation": ACTIVATION_CONSTRAINT,
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
-    _multi_output = False
-    _y_numeric = False
-    _stratify_validation = True
 
     def __init__(
         self,
@@ -128,6 +126,17 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         self.warm_start = warm_start
         self.verbose = verbose
 
+    def _refuse_multilabel(self):
+        raise ValueError(
+            "SoftmaxMLPClassifier is the seed-003 softmax network: its outputs sum "
+            "to 1, one class per sample, so it cannot fit a multilabel indicator y. "
+            "Use BackpropMLPClassifier, which fits one logistic output per label "
+            "as scikit-learn's MLPClassifier does."
+        )
+
+    def _encode_classes(self, indices):
+        return indices, len(self.classes_)  # one softmax unit per class, two included
+
     def _architecture(self, n_features, n_outputs):
         return Architecture(
             layer_sizes=(n_features, *hidden_widths(self), n_outputs),
@@ -138,77 +147,6 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
     def _validation_score(self, params, X, y, sample_weight):
         hits = predict_output(params, X).argmax(axis=1) == y
         return float(np.average(hits, weights=sample_weight))
-
-    @available_if(BaseBackprop._has_stepping_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(
-        self,
-        X,
-        y,
-        sample_weight=None,
-        *,
-        classes=None,
-        X_val=None,
-        y_val=None,
-        sample_weight_val=None,
-    ):
-        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            One chunk of training inputs.
-        y : array-like of shape (n_samples,)
-            Class labels of the chunk.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the loss (None: all 1).
-        classes : array-like of shape (n_classes,), default=None
-            Every class the model will ever see; required on the first call.
-        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
-default=None
-            Validation data: one point is appended to ``validation_loss_curve_``
-            and ``validation_scores_`` per call.
-        y_val : array-like of shape (n_val,), default=None
-            Labels of ``X_val``; given together with it.
-        sample_weight_val : array-like of shape (n_val,), default=None
-            Weights of the validation loss and score.
-
-        Returns
-        -------
-        SoftmaxMLPClassifier
-            The classifier (``self``), trained one more epoch.
-
-        Raises
-        ------
-        ValueError
-            Without ``classes`` on the first call, with labels not in
-            ``classes``, on invalid data or when training diverges; the
-            estimator is then left as it was before the call.
-
-        Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> from skbackprop import SoftmaxMLPClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, random_state=0)
-        >>> clf = clf.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
-        >>> clf.partial_fit(X[50:], y[50:]).t_  # samples seen
-        150
-        """
-        with _rollback_on_error(self):
-            if not self.__sklearn_is_fitted__() and classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit "
-                    "(every label the model will see, e.g. classes=np.unique(y))."
-                )
-            return self._fit(
-                X,
-                y,
-                sample_weight,
-                incremental=True,
-                classes=classes,
-                validation=(X_val, y_val, sample_weight_val),
-            )
 
     def decision_function(self, X):
         """The logits a_L; for two classes ``a_L[:, 1] − a_L[:, 0]`` (1-D).

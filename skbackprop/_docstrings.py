@@ -97,7 +97,9 @@ feature_names_in_ : ndarray of shape (n_features,)
     Names of the features seen during ``fit``; only when ``X`` has string
     column names (a DataFrame).
 n_outputs_ : int
-    Number of outputs (the classifier: number of classes).
+    Number of output units: of targets for a regressor; of classes for the
+    softmax classifiers (1 for two classes in ``BackpropMLPClassifier``, which
+    has one logistic unit per label for a multilabel y).
 n_layers_ : int
     Number of layers, the input and output layers included."""
 

@@ -12,6 +12,11 @@ from sklearn.utils.metaestimators import available_if
 
 from ._callbacks import CALLBACK_STATE, EpochCallbacks
 from ._custom_activations import Activation, check_activation
+from ._dask import (
+    gather_validation_data,
+    is_dask_collection,
+    validate_dask_training_data,
+)
 from ._inputs import check_numpy_input
 from ._network import glorot_uniform
 from ._validation import check_validation_data, check_validation_split
@@ -96,13 +101,28 @@ class FitMixin:
             self._check_same_architecture()
         splits = self.early_stopping and not incremental and self.solver != "lbfgs"
         splits = splits and X_val is None
-        X, y_raw, y, w, n_outputs = self._validate_training_data(
-            X,
-            y,
-            sample_weight,
-            reset=first_call,
-            classes=classes,
-            order="C" if self._gathers_rows(splits=splits) else None,
+        if is_dask_collection(X):  # data-parallel training over its chunks
+            X, y_raw, y, w, n_outputs = validate_dask_training_data(
+                self,
+                X,
+                y,
+                sample_weight,
+                reset=first_call,
+                classes=classes,
+                incremental=incremental,
+                splits=splits,
+            )
+        else:
+            X, y_raw, y, w, n_outputs = self._validate_training_data(
+                X,
+                y,
+                sample_weight,
+                reset=first_call,
+                classes=classes,
+                order="C" if self._gathers_rows(splits=splits) else None,
+            )
+        X_val, y_val, sample_weight_val = gather_validation_data(
+            X_val, y_val, sample_weight_val
         )
         if first_call:
             self.n_outputs_ = n_outputs

@@ -15,6 +15,7 @@ from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
@@ -53,9 +54,12 @@ class InputValidationMixin:
     """Validation of X, y and sample weights for ``BaseBackprop``."""
 
     def _validate_training_data(
-        self, X, y, sample_weight, *, reset, classes=None, order=None
+        self, X, y, sample_weight, *, reset, classes=None, order=None, part=False
     ):
-        """``order="C"``: a dense X comes back C-ordered, converted at most once."""
+        """``order="C"``: a dense X comes back C-ordered, converted at most once.
+
+        ``part=True``: (X, y) is one chunk of the training data, whose weights
+        may sum to zero (the total over all chunks is checked by the caller)."""
         X, y = validate_data(
             self,
             X,
@@ -69,28 +73,41 @@ class InputValidationMixin:
         )
         if sp.issparse(X):
             X = X.tocsr()  # minibatches are row slices
+        y = self._labels_as_vector(y)
         y_encoded, n_outputs = self._encode_targets(
             y, first_call=reset, classes=classes
         )
         if y_encoded.dtype.kind == "f":
             y_encoded = y_encoded.astype(X.dtype, copy=False)  # no float32 upcast
-        w = self._combined_weights(X, y_encoded, sample_weight)
+        w = self._combined_weights(X, y_encoded, sample_weight, part=part)
         return X, y, y_encoded, w, n_outputs
 
-    def _combined_weights(self, X, y, sample_weight):
+    def _labels_as_vector(self, y):
+        """A classifier's column of labels (n_samples, 1) as a 1-D y, with
+        scikit-learn's ``DataConversionWarning`` (a regressor keeps its y)."""
+        if not self._y_numeric and y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return y
+
+    def _combined_weights(self, X, y, sample_weight, *, part=False):
         target_weights = self._target_weights(y)
         if sample_weight is None and target_weights is None:
             return None
         # Combined and summed in float64: the total N = Σ w must be finite in the
         # model's dtype, checked before a float32 cast could overflow.
         w = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+            sample_weight,
+            X,
+            dtype=np.float64,
+            ensure_non_negative=True,
+            copy=True,
+            allow_all_zero_weights=part,
         )
         if target_weights is not None:
             w *= target_weights
         with np.errstate(over="ignore"):  # an infinite total is refused below
             total = w.sum()
-        if not total > 0:
+        if not (total > 0 or part):
             raise ValueError(
                 "The sample weights sum to zero: at least one sample needs a "
                 "positive weight to train on."

@@ -103,23 +103,73 @@ class MinibatchRunner:
         n = X_batch.shape[0] if w_batch is None else float(w_batch.sum())
         a_L = forward(self.params, X_batch, self.workspace)[-1]
         loss, _ = loss_and_output_delta(
-            self.params.architecture.output_activation, a_L, y_batch, w_batch, n
+            self.params.architecture, a_L, y_batch, w_batch, n
         )
         return bool(np.isfinite(loss + l2_penalty(self.params, self.alpha, n)))
 
 
+def full_batch_objective(params, X, y, w, alpha):
+    """``objective(params, grads) -> loss``: L(θ) and ∇_θ L over all of (X, y, w).
+
+    Data held elsewhere (a Dask collection, ``_dask.DaskTrainingSet``) brings its
+    own ``full_batch_objective``, which sums the same quantities over its chunks.
+    """
+    own = getattr(X, "full_batch_objective", None)
+    if own is not None:
+        return own(params, alpha)
+    # every evaluation is a full batch: reuse its layer buffers rather than
+    # have each evaluation allocate (and page in) them again
+    workspace = Workspace(params.architecture, X.shape[0], params.flat.dtype)
+
+    def objective(params, grads):
+        return loss_and_gradients(params, X, y, w, alpha, grads, workspace)
+
+    return objective
+
+
+class FullBatchRunner:
+    """gd's epochs over data the runner does not hold: one evaluation of
+    ``objective`` (see ``full_batch_objective``) and one step per epoch."""
+
+    def __init__(self, params, objective):
+        self.params, self.objective = params, objective
+        self.grads = Parameters.zeros(params.architecture, params.flat.dtype)
+
+    def run_epoch(self, optimizer, order=None):
+        """One full-batch step; returns the loss before it (NaN if non-finite)."""
+        loss = self.objective(self.params, self.grads)
+        if not math.isfinite(loss):
+            return float("nan")
+        optimizer.step(self.params.flat, self.grads.flat)
+        return loss
+
+    def last_step_is_finite(self):
+        """Whether the loss at the weights the last step left is finite."""
+        return math.isfinite(self.objective(self.params, self.grads))
+
+
 def _warn_if_loss_grew(estimator, losses, factor=100.0):
-    """A loss that grows without becoming non-finite: warn at the end of fit."""
-    if len(losses) >= 2 and losses[-1] > factor * losses[0]:
-        warnings.warn(
-            f"The training loss grew from {losses[0]:.3g} in the first epoch to "
-            f"{losses[-1]:.3g} in the last ({len(losses)} epochs): the learning rate "
-            f"(learning_rate={estimator.learning_rate}) is probably too large for "
-            "this data. Lower it (e.g. tenfold), scale the inputs (e.g. with "
-            "StandardScaler), or use solver='adam'.",
-            ConvergenceWarning,
-            stacklevel=5,
-        )
+    """A loss that grows without becoming non-finite: warn at the end of fit.
+
+    Every loss of the library is ≥ 0 and 0 only at a perfect fit (the Poisson
+    loss with its terms in y alone), so 100× the first epoch's loss is a step
+    away from the fit; an absolute ε keeps a loss that starts at 0 from warning
+    on rounding."""
+    if len(losses) < 2 or not losses[-1] > factor * losses[0] + _LOSS_FLOOR:
+        return
+    other_solver = "" if estimator.solver == "adam" else ", or use solver='adam'"
+    warnings.warn(
+        f"The training loss grew from {losses[0]:.3g} in the first epoch to "
+        f"{losses[-1]:.3g} in the last ({len(losses)} epochs): the learning rate "
+        f"(learning_rate={estimator.learning_rate}) is probably too large for "
+        "this data. Lower it (e.g. tenfold), scale the inputs (e.g. with "
+        f"StandardScaler){other_solver}.",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+
+
+_LOSS_FLOOR = float(np.finfo(np.float64).eps)
 
 
 def _divergence_error(estimator, epoch):
@@ -185,9 +235,12 @@ class TrainingLoopMixin:
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         shuffled = self.shuffle and batch_size < n_samples
-        runner = MinibatchRunner(
-            params, X, y, w, batch_size, self.alpha, shuffled=shuffled
-        )
+        if hasattr(X, "full_batch_objective"):  # data held elsewhere: gd only
+            runner = FullBatchRunner(params, X.full_batch_objective(params, self.alpha))
+        else:
+            runner = MinibatchRunner(
+                params, X, y, w, batch_size, self.alpha, shuffled=shuffled
+            )
         max_epochs = 1 if incremental else self.max_iter
         first_epoch = len(self.learning_rate_curve_) if incremental else 0
         first_loss = len(self.loss_curve_)
@@ -245,13 +298,11 @@ class TrainingLoopMixin:
     def _fit_lbfgs(self, params, X, y, w, validation_data, callbacks):
         grads = Parameters.zeros(params.architecture, params.flat.dtype)
         dtype = params.flat.dtype
-        # every evaluation is a full batch: reuse its layer buffers rather than
-        # have each evaluation allocate (and page in) them again
-        workspace = Workspace(params.architecture, X.shape[0], dtype)
+        evaluate = full_batch_objective(params, X, y, w, self.alpha)
 
         def objective(theta):
             params.flat[...] = theta.astype(dtype, copy=False)
-            loss = loss_and_gradients(params, X, y, w, self.alpha, grads, workspace)
+            loss = evaluate(params, grads)
             return loss, grads.flat.astype(np.float64)
 
         start_time = time.perf_counter()

@@ -439,10 +439,24 @@ def test_classifier_refit_with_continuous_y_keeps_fitted_model():
     assert_unchanged(est, before)
 
 
-def test_classifier_with_2d_y_asks_for_1d_y():
+def test_classifier_with_2d_multiclass_y_names_multioutput_classifier():
     est = make("classifier")
-    with pytest.raises(ValueError, match="y should be a 1d array"):
+    with pytest.raises(
+        ValueError, match="2-D array of multiclass-multioutput.*MultiOutputClassifier"
+    ):
         est.fit(X, np.c_[Y_CLF, Y_CLF])
+    assert_unfitted(est)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_softmax_classifier_on_multilabel_y_names_the_drop_in(method):
+    est = make("classifier")
+    indicator = np.c_[Y_CLF == 0, Y_CLF == 1].astype(int)
+    extra = {"classes": [0, 1]} if method == "partial_fit" else {}
+    with pytest.raises(
+        ValueError, match="seed-003 softmax network.*BackpropMLPClassifier"
+    ):
+        getattr(est, method)(X, indicator, **extra)
     assert_unfitted(est)
 
 

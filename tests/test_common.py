@@ -9,6 +9,7 @@ from sklearn.exceptions import SkipTestWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -20,7 +21,12 @@ def test_array_api_checks_are_enabled():
 
 
 @parametrize_with_checks(
-    [TwoLayerSigmoidRegressor(), SoftmaxMLPClassifier(), BackpropMLPRegressor()],
+    [
+        TwoLayerSigmoidRegressor(),
+        SoftmaxMLPClassifier(),
+        BackpropMLPRegressor(),
+        BackpropMLPClassifier(),
+    ],
     expected_failed_checks=None,
 )
 def test_sklearn_compatible_estimator(estimator, check):

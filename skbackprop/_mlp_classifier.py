@@ -1,0 +1,295 @@
+"""BackpropMLPClassifier: scikit-learn's ``MLPClassifier`` on the manual gradients."""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import expit, log_expit
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._activations import log_softmax, softmax
+from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
+from ._docstrings import shared_docstring
+from ._labels import LabelMixin
+from ._network import Architecture, output_preactivation
+
+
+@shared_docstring(score="accuracy")
+class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
+    """Multi-layer perceptron classifier, trained by manual backprop.
+
+    scikit-learn's ``MLPClassifier`` on hand-derived gradients, with its output
+    conventions: ``h_k = g(h_{k−1} W_k + b_k)`` for the hidden layers, then
+
+    - two classes: **one** logistic unit ``ŷ = σ(a_L)``, the probability of
+      ``classes_[1]``, and the binary cross-entropy;
+    - more classes: ``ŷ = softmax(a_L)`` and the cross-entropy ``−log ŷ_l``;
+    - a multilabel indicator y (n_samples, n_labels): one logistic unit per label
+      and the binary cross-entropy summed over the labels;
+
+    averaged over the samples, plus ``α/(2N) Σ ‖W‖²`` — the loss values
+    scikit-learn reports, so ``loss_curve_`` compares one to one, and
+    ``coefs_``/``intercepts_`` move between the two libraries unchanged.
+
+    ``learning_rate`` is scikit-learn's ``learning_rate_init`` and
+    ``learning_rate_schedule`` its ``learning_rate``. With ``scoring=None`` the
+    validation score is accuracy (subset accuracy for a multilabel y); the
+    early-stopping split is stratified except for a multilabel y.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the hidden layers (an int means one layer).
+    activation : str or Activation, default="relu"
+        Hidden activation g: "identity", "sigmoid" (alias "logistic"), "tanh",
+        "relu", "leaky_relu", "elu", "softplus", "gelu", "silu", or a user's
+        :class:`Activation` pair (checked by :func:`check_activation` when the
+        network is created).
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; "balanced" uses
+        ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``). Not
+        for a multilabel y, where a sample has several labels: ``fit`` raises a
+        ``ValueError``; give per-sample weights as ``sample_weight`` instead.
+    {shared_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels; for a multilabel y, ``0 … n_labels − 1``.
+    coefs_ : list of ndarray
+        ``coefs_[k]``, of shape (fan_in, fan_out), the weights of layer k + 1;
+        views of the live parameters (writing into them changes the model).
+    intercepts_ : list of ndarray
+        ``intercepts_[k]``, of shape (fan_out,), the biases of layer k + 1;
+        views of the live parameters.
+    out_activation_ : str
+        ``"logistic"`` (binary, multilabel) or ``"softmax"`` (multiclass).
+    {shared_attributes}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from skbackprop import BackpropMLPClassifier
+    >>> X, Y = make_multilabel_classification(60, 8, n_classes=3, random_state=0)
+    >>> clf = BackpropMLPClassifier(hidden_layer_sizes=8, solver="lbfgs",
+    ...                             random_state=0).fit(X, Y)
+    >>> clf.out_activation_, clf.predict_proba(X[:1]).shape
+    ('logistic', (1, 3))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBackprop._parameter_constraints,
+        "hidden_layer_sizes": [
+            Interval(Integral, 1, None, closed="left"),
+            "array-like",
+        ],
+        "activation": ACTIVATION_CONSTRAINT,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+    _multilabel = True
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        class_weight=None,
+        solver="adam",
+        learning_rate=0.001,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        alpha=1e-4,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        scoring=None,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        nesterovs_momentum=True,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.class_weight = class_weight
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.nesterovs_momentum = nesterovs_momentum
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # -- the hooks: scikit-learn's output for each kind of y ------------------------
+    def _encode_classes(self, indices):
+        if self._y_kind_ == "binary":  # one logistic unit: 1.0 for classes_[1]
+            return (indices == 1).astype(np.float64)[:, np.newaxis], 1
+        return indices, len(self.classes_)
+
+    def _architecture(self, n_features, n_outputs):
+        softmax_output = self._y_kind_ == "multiclass"
+        return Architecture(
+            layer_sizes=(n_features, *hidden_widths(self), n_outputs),
+            activation=self.activation,
+            output_activation="softmax" if softmax_output else "sigmoid",
+            loss="cross_entropy" if softmax_output else "binary_cross_entropy",
+        )
+
+    def _validation_score(self, params, X, y, sample_weight):
+        logits = output_preactivation(params, X)
+        if y.ndim == 1:
+            hits = logits.argmax(axis=1) == y
+        else:  # all labels right (a binary problem has one)
+            hits = ((logits > 0) == (y > 0.5)).all(axis=1)
+        return float(np.average(hits, weights=sample_weight))
+
+    def _logits(self, X):
+        X = self._validate_predict_input(X)
+        return output_preactivation(self._params, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # -- prediction ------------------------------------------------------------------
+    def decision_function(self, X):
+        """The logits a_L: 1-D for two classes (positive for ``classes_[1]``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The output layer's pre-activations.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import BackpropMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = BackpropMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                             random_state=0).fit(X, y)
+        >>> clf.decision_function(X[:2]).shape
+        (2, 3)
+        """
+        logits = self._logits(X)
+        return logits[:, 0] if self._y_kind_ == "binary" else logits
+
+    def predict(self, X):
+        """Predict the most probable class; multilabel: each label with σ(a) > ½.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels, or a 0/1 indicator matrix for a multilabel y.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import BackpropMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = BackpropMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                             random_state=0).fit(X, y)
+        >>> clf.predict(X[:2])
+        array([0, 0])
+        """
+        logits = self._logits(X)
+        if self._y_kind_ == "multiclass":
+            return self.classes_[logits.argmax(axis=1)]
+        positive = (logits > 0).astype(int)  # σ(a) > ½
+        return (
+            positive if self._y_kind_ == "multilabel" else self.classes_[positive[:, 0]]
+        )
+
+    def predict_proba(self, X):
+        """Predict class probabilities: binary (n, 2), softmax, multilabel σ(a).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; for a multilabel y the
+            probability of each label (rows need not sum to 1).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import BackpropMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = BackpropMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                             random_state=0).fit(X, y)
+        >>> clf.predict_proba(X[:2]).shape
+        (2, 3)
+        """
+        logits = self._logits(X)
+        if self._y_kind_ == "multiclass":
+            return softmax(logits)
+        if self._y_kind_ == "binary":  # [σ(−a), σ(a)]: no 1 − σ(a) cancellation
+            return expit(np.hstack([-logits, logits]))
+        return expit(logits)
+
+    def predict_log_proba(self, X):
+        """Predict the log of ``predict_proba``, from the logits (never log(0)).
+
+        log σ(a) = −softplus(−a) for the logistic outputs, log softmax otherwise.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, columns as ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import BackpropMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = BackpropMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                             random_state=0).fit(X, y)
+        >>> clf.predict_log_proba(X[:2]).shape
+        (2, 3)
+        """
+        logits = self._logits(X)
+        if self._y_kind_ == "multiclass":
+            return log_softmax(logits)
+        if self._y_kind_ == "binary":
+            return log_expit(np.hstack([-logits, logits]))
+        return log_expit(logits)
