@@ -248,11 +248,19 @@ class TrainingLoopMixin:
         self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
         reached_max_iter = False
+        # The epoch's sample order (None: as stored). partial_fit goes on from the
+        # last call's order, so that k calls equal one fit with max_iter=k.
+        order = self.__dict__.get("_sample_order") if incremental else None
+        if order is not None and len(order) != n_samples:
+            order = None
         with np.errstate(all="ignore"):  # non-finite values are caught just below
             for epoch in range(first_epoch, first_epoch + max_epochs):
                 optimizer.learning_rate = schedule.rate(epoch, self.t_)
                 self.learning_rate_curve_.append(optimizer.learning_rate)
-                order = self._rng.permutation(n_samples) if shuffled else None
+                if shuffled:
+                    # each epoch shuffles the last epoch's order, as scikit-learn's
+                    # MLP does: the same random_state gives the same batches
+                    order = self._rng.permutation(n_samples if order is None else order)
                 callbacks.begin_epoch(params)
                 loss = runner.run_epoch(optimizer, order)
                 if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
@@ -294,6 +302,7 @@ class TrainingLoopMixin:
         if not incremental:
             _warn_if_loss_grew(self, self.loss_curve_[first_loss:])
         self._optimizer, self._schedule = optimizer, schedule
+        self._sample_order = order
 
     def _fit_lbfgs(self, params, X, y, w, validation_data, callbacks):
         grads = Parameters.zeros(params.architecture, params.flat.dtype)

@@ -8,6 +8,7 @@ import sklearn
 from numpy.testing import assert_array_equal
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -23,12 +24,15 @@ ESTIMATORS = {
     "classifier": lambda: SoftmaxMLPClassifier(hidden_layer_sizes=(5,), max_iter=3),
     "regressor": lambda: TwoLayerSigmoidRegressor(hidden_size=5, max_iter=3),
     "mlp_regressor": lambda: BackpropMLPRegressor(hidden_layer_sizes=(5,), max_iter=3),
+    "mlp_classifier": lambda: BackpropMLPClassifier(
+        hidden_layer_sizes=(5,), max_iter=3
+    ),
 }
 NUMPY_ADVICE = r"computes in numpy.*array_api_strict.*np\.asarray"
 
 
 def target(kind):
-    return Y_CLF if kind == "classifier" else Y_REG
+    return Y_CLF if kind.endswith("classifier") else Y_REG
 
 
 def strict(array):
@@ -42,7 +46,7 @@ def dispatch():
 
 
 def fit_kwargs(kind, method):
-    if kind == "classifier" and method == "partial_fit":
+    if kind.endswith("classifier") and method == "partial_fit":
         return {"classes": [0, 1]}
     return {}
 
@@ -72,7 +76,7 @@ def test_validation_data_of_another_namespace_says_to_pass_numpy(kind, dispatch)
 def test_prediction_on_another_namespace_says_to_pass_numpy(kind, dispatch):
     est = ESTIMATORS[kind]().fit(X, target(kind))
     methods = ["predict", "score"]
-    if kind == "classifier":
+    if kind.endswith("classifier"):
         methods += ["predict_proba", "predict_log_proba", "decision_function"]
     for method in methods:
         args = (strict(X), target(kind)) if method == "score" else (strict(X),)

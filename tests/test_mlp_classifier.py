@@ -165,3 +165,96 @@ def test_column_of_labels_warns_and_fits_as_a_vector():
         warnings.simplefilter("error", DataConversionWarning)
         with pytest.raises(DataConversionWarning):
             small().fit(X, Y_BINARY[:, np.newaxis])
+
+
+# -- every 0.2 feature, on the new classifier ------------------------------------------
+@pytest.mark.parametrize("kind", TARGETS)
+def test_sparse_X_trains_as_the_dense_one(kind):
+    import scipy.sparse as sp
+
+    dense = small(solver="sgd", max_iter=5).fit(X, TARGETS[kind])
+    sparse = small(solver="sgd", max_iter=5).fit(sp.csr_matrix(X), TARGETS[kind])
+    assert_allclose(sparse.coefs_[0], dense.coefs_[0], rtol=1e-10)
+    assert_allclose(sparse.predict_proba(sp.csc_matrix(X)), dense.predict_proba(X))
+
+
+@pytest.mark.parametrize("kind", TARGETS)
+@pytest.mark.parametrize("scoring", [None, "loss"])
+def test_validation_data_and_schedules(kind, scoring):
+    y = TARGETS[kind]
+    clf = small(
+        solver="sgd",
+        learning_rate=0.05,
+        learning_rate_schedule="cosine",
+        nesterovs_momentum=False,
+        scoring=scoring,
+        max_iter=12,
+    ).fit(X[:40], y[:40], X_val=X[40:], y_val=y[40:])
+    assert len(clf.validation_loss_curve_) == len(clf.validation_scores_) == 12
+    assert clf.learning_rate_curve_[0] == 0.05 > clf.learning_rate_curve_[-1]
+    if scoring is None:  # accuracy, subset accuracy for a multilabel y
+        best = max(clf.validation_scores_)
+        assert 0 <= best <= 1 and clf.best_validation_score_ == best
+    # the validation loss is the data term of the training loss on X_val
+    unregularised = clf.set_params(alpha=0.0)
+    loss, _, _ = unregularised.loss_and_gradients(X[40:], y[40:])
+    assert_allclose(clf.validation_loss_curve_[-1], loss, rtol=1e-12)
+
+
+def test_meta_estimators_and_search_take_it():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import StackingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, cross_validate
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), small(solver="lbfgs"))
+    scores = cross_validate(
+        pipe, X, Y_BINARY, cv=3, scoring=["accuracy", "neg_log_loss"]
+    )
+    assert scores["test_accuracy"].mean() > 0.7
+    search = GridSearchCV(
+        small(solver="lbfgs"), {"alpha": [1e-4, 1.0]}, cv=3, n_jobs=2
+    ).fit(X, Y_MULTICLASS)
+    assert search.best_estimator_.out_activation_ == "softmax"
+    calibrated = CalibratedClassifierCV(small(solver="lbfgs"), cv=3).fit(X, Y_BINARY)
+    assert calibrated.predict_proba(X).shape == (60, 2)
+    stack = StackingClassifier(
+        [("mlp", small(solver="lbfgs"))], final_estimator=LogisticRegression()
+    ).fit(X, Y_BINARY)
+    assert stack.score(X, Y_BINARY) > 0.7
+    multilabel = cross_validate(small(solver="lbfgs"), X, Y_MULTILABEL, cv=3)
+    assert multilabel["test_score"].mean() > 0.3  # subset accuracy
+
+
+def test_callbacks_see_every_epoch():
+    from sklearn.callback import ProgressBar
+
+    from skbackprop.callbacks import GradientMonitor
+
+    monitor = GradientMonitor(max_samples=30)
+    clf = small(max_iter=4).set_callbacks(ProgressBar(), monitor)
+    clf.fit(X, Y_MULTILABEL)
+    assert {row["epoch"] for row in monitor.history} == {1, 2, 3, 4}
+    assert len({row["layer"] for row in monitor.history}) == 2
+
+
+def test_pickle_and_skops_round_trip_every_kind():
+    import pickle
+
+    import skops.io as sio
+
+    for kind, y in TARGETS.items():
+        clf = small(max_iter=3).fit(X, y)
+        for restored in (
+            pickle.loads(pickle.dumps(clf)),
+            sio.loads(
+                sio.dumps(clf),
+                trusted=["skbackprop._mlp_classifier.BackpropMLPClassifier"],
+            ),
+        ):
+            assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+            assert restored._y_kind_ == kind
+        untrusted = sio.get_untrusted_types(data=sio.dumps(clf))
+        assert untrusted == ["skbackprop._mlp_classifier.BackpropMLPClassifier"]

@@ -142,3 +142,40 @@ def test_multi_output_squared_error_is_scikit_learns_loss_on_its_own_gradient():
     data_term = 0.5 * np.mean(residual**2)
     loss, _, _ = ours.loss_and_gradients(X, y)
     assert_allclose(loss, data_term, rtol=1e-12)
+
+
+# scikit-learn stratifies a multiclass split on its one-hot rows, ranked as strings:
+# the same split as ours only up to the order of the classes
+SAME_SPLIT = ["binary", "multilabel", "regression", "counts"]
+
+
+@pytest.mark.parametrize(
+    "kind, early_stopping",
+    [(kind, False) for kind in TARGETS] + [(kind, True) for kind in SAME_SPLIT],
+)
+def test_same_random_state_trains_the_same_model_as_scikit_learn(kind, early_stopping):
+    """Shuffled batches, adam, defaults: the same initial draws, the same
+    shuffles, the same split — scikit-learn's model, with nothing copied over."""
+    y = TARGETS[kind]
+    params = {
+        "hidden_layer_sizes": (9,),
+        "batch_size": 16,
+        "max_iter": 6,
+        "random_state": 0,
+        "early_stopping": early_stopping,
+        "validation_fraction": 0.2,
+    }
+    if kind in ("regression", "counts"):
+        loss = "poisson" if kind == "counts" else "squared_error"
+        ours = BackpropMLPRegressor(**params, loss=loss)
+        theirs = MLPRegressor(**params, loss=loss)
+    else:
+        ours, theirs = BackpropMLPClassifier(**params), MLPClassifier(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X, y)
+        theirs.fit(X, y)
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10, atol=0)
+    if early_stopping:
+        assert_allclose(ours.validation_scores_, theirs.validation_scores_)
+    assert_same_weights(ours, theirs)
