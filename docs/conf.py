@@ -189,5 +189,7 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
 }
+# pages without sub-pages: no empty "Section Navigation" column
+html_sidebars = {"index": [], "getting_started": [], "derivations": []}
 html_static_path = []
 html_show_sourcelink = False
