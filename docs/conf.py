@@ -15,11 +15,12 @@ import os
 import sys
 from pathlib import Path
 
-import skbackprop
-
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-sys.path.insert(0, str(DOCS))  # the local extension below
+sys.path.insert(0, str(DOCS))  # the local extensions (_gallery, _doc_link_check)
+sys.path.insert(0, str(ROOT))  # this checkout's package, whatever is installed
+
+import skbackprop  # noqa: E402
 
 project = "skbackprop"
 author = "the skbackprop developers"
