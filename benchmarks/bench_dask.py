@@ -122,12 +122,13 @@ def main():
     )
     same = np.allclose(on_dask.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
     mb = 1e6
-    print(f"data: {args.n_samples} x {N_FEATURES} -> ({HIDDEN},) -> 1, float64, ")
-    print(f"  {N_CHUNKS} chunks; theta: {params.flat.size} parameters")
+    print(f"data: {args.n_samples} x {N_FEATURES} -> ({HIDDEN},) -> 1, float64")
+    print(f"chunks: {N_CHUNKS}; theta: {params.flat.size} parameters")
     print(f"loss curves equal to 1e-9: {same} ({on_dask.n_iter_} iterations)")
-    print(f"seconds per L-BFGS iteration: in memory {memory_iter:.3f} ")
-    print(f"  (one BLAS thread: {memory_iter_1:.3f}), Dask 2 workers {dask_iter:.3f}")
-    print(f"seconds per evaluation: in memory {memory_eval:.3f}, Dask {dask_eval:.3f}")
+    print(f"s/iteration in memory, default threads: {memory_iter:.3f}")
+    print(f"s/iteration in memory, one BLAS thread: {memory_iter_1:.3f}")
+    print(f"s/iteration Dask, 2 worker processes: {dask_iter:.3f}")
+    print(f"s/evaluation in memory {memory_eval:.3f}, Dask {dask_eval:.3f}")
     print(f"Dask per-evaluation overhead (10 rows per chunk): {overhead * 1e3:.1f} ms")
     print(
         f"client peak memory during the Dask fit: {peak / mb:.1f} MB "

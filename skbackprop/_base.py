@@ -103,8 +103,11 @@ class BaseBackprop(
     def _architecture(self, n_features, n_outputs):
         raise NotImplementedError
 
-    def _encode_targets(self, y, *, first_call, classes=None):
-        """Validate y; return it in the loss's encoding and the number of outputs."""
+    def _encode_targets(self, y, *, first_call, classes=None, part=False):
+        """Validate y; return it in the loss's encoding and the number of outputs.
+
+        ``part=True``: y is one chunk of the targets; conditions on the whole y
+        (a positive sum) are checked by the caller over all chunks."""
         raise NotImplementedError
 
     def _target_weights(self, y):

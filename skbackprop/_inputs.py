@@ -75,7 +75,7 @@ class InputValidationMixin:
             X = X.tocsr()  # minibatches are row slices
         y = self._labels_as_vector(y)
         y_encoded, n_outputs = self._encode_targets(
-            y, first_call=reset, classes=classes
+            y, first_call=reset, classes=classes, part=part
         )
         if y_encoded.dtype.kind == "f":
             y_encoded = y_encoded.astype(X.dtype, copy=False)  # no float32 upcast

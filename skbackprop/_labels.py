@@ -93,7 +93,7 @@ class LabelMixin:
             )
         return labels
 
-    def _encode_targets(self, y, *, first_call, classes=None):
+    def _encode_targets(self, y, *, first_call, classes=None, part=False):
         kind = label_kind(y)
         if kind == "multilabel" and not self._multilabel:
             self._refuse_multilabel()

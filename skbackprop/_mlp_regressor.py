@@ -139,8 +139,9 @@ class BackpropMLPRegressor(BackpropRegressorBase):
             loss=loss,
         )
 
-    def _check_targets(self, y2d):
-        if self.loss == "poisson" and not (y2d.min() >= 0 and y2d.sum() > 0):
+    def _check_targets(self, y2d, *, part=False):
+        # a chunk (part) may hold only zeros: the sum is checked over all of y
+        if self.loss == "poisson" and not (y2d.min() >= 0 and (part or y2d.sum() > 0)):
             raise ValueError(
                 "loss='poisson' requires y >= 0 with a positive sum (counts or "
                 f"rates), but y has minimum {y2d.min():.6g} and sum "

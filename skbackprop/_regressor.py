@@ -120,7 +120,7 @@ class TwoLayerSigmoidRegressor(BackpropRegressorBase):
             fit_intercept=self.fit_intercept,
         )
 
-    def _check_targets(self, y2d):
+    def _check_targets(self, y2d, *, part=False):
         if self.output_activation == "sigmoid":
             # MinMaxScaler, the suggested remedy, can overshoot 1 by an ulp or two.
             slack = 4 * np.finfo(y2d.dtype).eps

@@ -349,3 +349,15 @@ def test_float32_chunks_train_in_float32():
     assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
     for a, b in zip(model.coefs_, memory.coefs_, strict=True):
         assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_poisson_targets_may_have_a_chunk_of_zeros_but_not_an_all_zero_y():
+    X, _, _ = make_data("regression")
+    y = np.random.RandomState(0).poisson(np.exp(X[:, 0] - 1)).astype(float)
+    y[:CHUNK] = 0.0
+    settings = params("lbfgs", loss="poisson")
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **settings).fit(X, y)
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **settings)
+    assert_same_model(model.fit(*chunked(X, y)), memory)
+    with pytest.raises(ValueError, match="loss='poisson' requires y >= 0 with a"):
+        model.fit(*chunked(X, np.zeros(N)))
