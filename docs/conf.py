@@ -76,10 +76,12 @@ numpydoc_attributes_as_param_list = True
 #   GL01 / GL02  summary on the first line or the second: both styles are used
 #   SA01         a "See Also" section on every name: many have no useful neighbour
 #   ES01         an extended summary even where the one-liner says it all
-#   EX01         checked by numpydoc_validation_exclude below for the inherited
-#                scikit-learn methods only, whose docstrings are scikit-learn's
+# Every other check, EX01 (an Examples section) included, holds for every public
+# class, function and method of skbackprop.
 numpydoc_validation_checks = {"all", "GL01", "GL02", "SA01", "ES01"}
-# methods inherited from scikit-learn's mixins: their docstrings are scikit-learn's
+# Not checked: the methods inherited from scikit-learn's mixins (their docstrings
+# are scikit-learn's, not ours to change), and __init__, whose parameters the
+# class docstring documents (numpydoc's convention).
 numpydoc_validation_exclude = {
     r"\.get_params$",
     r"\.set_params$",
