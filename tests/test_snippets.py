@@ -19,8 +19,6 @@ from sklearn.exceptions import ConvergenceWarning
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PAGES += sorted((ROOT / "docs" / "guide").glob("*.md"))
-# derivations.md holds math, not runnable snippets; docs/README.md is for builders
-PAGES = [p for p in PAGES if p.name not in {"derivations.md"} and p.parent.name]
 FENCE = re.compile(
     r"^(?P<indent> *)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```\s*$",
     re.MULTILINE | re.DOTALL,
