@@ -1,4 +1,5 @@
 """Data-parallel L-BFGS on Dask: every worker computes its chunks' gradients.
+==========================================================================
 
 ``fit`` with a Dask array (or DataFrame) and ``solver="lbfgs"`` (or ``"gd"``)
 trains on data that stays on the workers of a ``dask.distributed`` cluster: each

@@ -1,4 +1,5 @@
 """Distributed grid search: the same GridSearchCV, run on a Dask cluster.
+======================================================================
 
 joblib's Dask backend sends every (candidate, fold) fit of ``GridSearchCV`` to the
 workers of a ``dask.distributed`` cluster; neither the estimator nor the search

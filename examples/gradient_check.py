@@ -1,4 +1,5 @@
 """Gradient check: the hand-derived gradients against finite differences.
+======================================================================
 
 ``check_gradients`` perturbs every parameter θ_i by ±ε and compares the central
 difference (L(θ + ε e_i) − L(θ − ε e_i)) / 2ε with ``loss_and_gradients``. This

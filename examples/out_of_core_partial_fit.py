@@ -1,4 +1,5 @@
 """Out-of-core training: stream a memory-mapped file through ``partial_fit``.
+==========================================================================
 
 The data set is written to disk chunk by chunk as a ``numpy.memmap`` and never
 loaded whole: a first pass fits a ``StandardScaler`` with ``partial_fit``, then

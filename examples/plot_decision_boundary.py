@@ -1,4 +1,5 @@
 """Decision boundaries on two moons, one panel per hidden activation.
+==================================================================
 
 ``SoftmaxMLPClassifier`` with relu, tanh and sigmoid hidden units on
 ``make_moons``, drawn with scikit-learn's ``DecisionBoundaryDisplay`` (the colour

@@ -1,4 +1,5 @@
 """Grid search: learning rate × hidden size, as a heatmap of cross-validated accuracy.
+===================================================================================
 
 A ``Pipeline(StandardScaler(), SoftmaxMLPClassifier())`` tuned by ``GridSearchCV``
 on scikit-learn's digits, exactly as one tunes any scikit-learn estimator. The mean

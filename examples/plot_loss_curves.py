@@ -1,4 +1,5 @@
 """Loss curves: the four solvers side by side on the same network.
+===============================================================
 
 One ``SoftmaxMLPClassifier`` (digits, 32 relu units) trained by each solver:
 full-batch gradient descent (``"gd"``, the seeds' update), minibatch SGD with

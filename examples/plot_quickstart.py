@@ -1,4 +1,5 @@
 """Quick start: both estimators in a pipeline, and their gradients checked.
+========================================================================
 
 Fits ``SoftmaxMLPClassifier`` on scikit-learn's digits and
 ``TwoLayerSigmoidRegressor`` on a noisy sine, exactly as any scikit-learn

@@ -1,4 +1,5 @@
 """A sigmoid output on raw targets: rescale y with TransformedTargetRegressor.
+===========================================================================
 
 The seeds' network ends in a sigmoid, ``ŷ = σ(O)``, so it predicts values in
 (0, 1) and ``TwoLayerSigmoidRegressor(output_activation="sigmoid")`` refuses

@@ -1,4 +1,5 @@
 """Watching and steering training: validation curves and learning-rate schedules.
+==============================================================================
 
 A ``TwoLayerSigmoidRegressor`` on Friedman's regression problem #1. The left panel
 draws the training loss (``loss_curve_``) and the loss on validation data given to

@@ -1,4 +1,5 @@
 """Vanishing gradients: a deep sigmoid network against a deep relu network.
+========================================================================
 
 Both classifiers have six hidden layers of 32 units and train on the digits with
 the same solver, data and random state; only the hidden activation differs. A

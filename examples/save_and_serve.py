@@ -1,4 +1,5 @@
 """Save a fitted pipeline securely with skops, and serve it with ONNX Runtime.
+===========================================================================
 
 A ``Pipeline(StandardScaler(), SoftmaxMLPClassifier())`` is fitted on digits, then:
 

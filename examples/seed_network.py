@@ -1,4 +1,5 @@
 """The seeds' network, by hand and by the library: W1, W2 and their gradients.
+===========================================================================
 
 The seed notes derive the gradients of a bias-free network with three inputs,
 four sigmoid hidden units and one sigmoid output, trained on the squared error
@@ -80,11 +81,10 @@ print("net.predict", net.predict(X))
 
 # %% [markdown]
 # ## The seed formulas, as literal sums
-# ∂L/∂W2[k]   = Σ_i −(1/N)(Y_i − ŷ_i) ŷ_i(1 − ŷ_i) Z_ik
-#     (seed 001 eq. 5, seed 004 eq. 7)
-#
-# ∂L/∂W1[k,l] = Σ_i −(1/N)(Y_i − ŷ_i) ŷ_i(1 − ŷ_i) W2[l] Z_il(1 − Z_il) X_ik
-#     (seed 001 eq. 10, seed 004 eq. 9)
+# - ∂L/∂W2[k] = Σ_i −(1/N)(Y_i − ŷ_i) ŷ_i(1 − ŷ_i) Z_ik
+#   (seed 001 eq. 5, seed 004 eq. 7)
+# - ∂L/∂W1[k,l] = Σ_i −(1/N)(Y_i − ŷ_i) ŷ_i(1 − ŷ_i) W2[l] Z_il(1 − Z_il) X_ik
+#   (seed 001 eq. 10, seed 004 eq. 9)
 
 # %%
 dW2_seed = np.zeros(4)

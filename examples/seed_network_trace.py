@@ -1,4 +1,5 @@
 """One gradient-descent step of the seeds' network, read from ``backprop_trace``.
+==============================================================================
 
 The seed notes derive the gradients of a bias-free network with three inputs, four
 sigmoid hidden units and one sigmoid output, trained on ``L = 1/(2N) Σ (Y − ŷ)²``.

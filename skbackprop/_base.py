@@ -7,6 +7,7 @@ import copy
 from dataclasses import replace
 from functools import cache
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
@@ -31,7 +32,18 @@ from ._persistence import from_plain_state, to_plain_state
 from ._trace import backprop_trace
 from ._training import TrainingLoopMixin
 
-DOC_LINK_TEMPLATE = "https://pypi.org/project/skbackprop/#api-in-brief"
+# The documentation site's root: the one constant to change when the site is
+# published (e.g. to its https:// address). Until then it is the local build of a
+# clone, ``docs/_build/html`` beside this package (``python -m sphinx -b html docs
+# docs/_build/html``), as a file:// URL.
+DOCS_ROOT_URL = (
+    Path(__file__).resolve().parents[1] / "docs" / "_build" / "html"
+).as_uri() + "/"
+# The "?" of the HTML repr: the estimator's page of the API reference. No "#":
+# scikit-learn appends its own "#:~:text=" fragment to link each parameter.
+DOC_LINK_TEMPLATE = (
+    DOCS_ROOT_URL + "api/generated/{estimator_module}.{estimator_name}.html"
+)
 # The ``activation`` parameter of the estimators with hidden_layer_sizes.
 ACTIVATION_CONSTRAINT = [StrOptions(set(ACTIVATIONS)), Activation]
 
@@ -94,7 +106,7 @@ class BaseBackprop(
 ):
     """Training loop and plumbing shared by the two estimators (not public)."""
 
-    # the "?" of the HTML repr: the README's API section, as the package index shows it
+    # the "?" of the HTML repr: the estimator's API page (DOC_LINK_TEMPLATE)
     _doc_link_module = "skbackprop"
     _doc_link_template = DOC_LINK_TEMPLATE
 
@@ -214,12 +226,40 @@ class BaseBackprop(
     # -- fitted parameters as views of the flat buffer --------------------------
     @property
     def coefs_(self):
-        """Weight matrices W_k, shape (fan_in, fan_out): views of the live buffer."""
+        """Weight matrices W_k, shape (fan_in, fan_out): views of the live buffer.
+
+        Writing into them changes the model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbackprop import TwoLayerSigmoidRegressor
+        >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+        >>> y = X.ravel() ** 2
+        >>> reg = TwoLayerSigmoidRegressor(hidden_size=4, solver="lbfgs",
+        ...                                random_state=0).fit(X, y)
+        >>> [W.shape for W in reg.coefs_]
+        [(1, 4), (4, 1)]
+        """
         return list(self._fitted_params().coefs)
 
     @property
     def intercepts_(self):
-        """Bias vectors b_k, shape (fan_out,): views of the live buffer."""
+        """Bias vectors b_k, shape (fan_out,): views of the live buffer.
+
+        Writing into them changes the model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbackprop import TwoLayerSigmoidRegressor
+        >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+        >>> y = X.ravel() ** 2
+        >>> reg = TwoLayerSigmoidRegressor(hidden_size=4, solver="lbfgs",
+        ...                                random_state=0).fit(X, y)
+        >>> [b.shape for b in reg.intercepts_]
+        [(4,), (1,)]
+        """
         return list(self._fitted_params().intercepts)
 
     def _check_same_architecture(self):
@@ -271,14 +311,37 @@ class BaseBackprop(
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their targets (class labels for the classifier).
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (None: all 1).
 
         Returns
         -------
         loss : float
-        coef_grads : list of ndarray, shapes as ``coefs_``
-        intercept_grads : list of ndarray, shapes as ``intercepts_``
+            The training objective: data term plus L2 term.
+        coef_grads : list of ndarray
+            ∂loss/∂W_k, shapes as ``coefs_``.
+        intercept_grads : list of ndarray
+            ∂loss/∂b_k, shapes as ``intercepts_``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit`` or ``partial_fit``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbackprop import TwoLayerSigmoidRegressor
+        >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+        >>> y = X.ravel() ** 2
+        >>> reg = TwoLayerSigmoidRegressor(hidden_size=4, solver="lbfgs",
+        ...                                random_state=0).fit(X, y)
+        >>> loss, coef_grads, intercept_grads = reg.loss_and_gradients(X, y)
+        >>> [g.shape for g in coef_grads]
+        [(1, 4), (4, 1)]
         """
         params, X, y, w = self._objective_inputs(X, y, sample_weight)
         grads = Parameters.zeros(params.architecture, params.flat.dtype)
@@ -296,14 +359,34 @@ class BaseBackprop(
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their targets (class labels for the classifier).
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (None: all 1).
 
         Returns
         -------
-        trace : BackpropTrace
+        BackpropTrace
             ``trace.loss`` and ``trace.layers`` (k = 1 … L); ``print(trace)`` shows
             a table of shapes, norms and equations.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit`` or ``partial_fit``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbackprop import TwoLayerSigmoidRegressor
+        >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+        >>> y = X.ravel() ** 2
+        >>> reg = TwoLayerSigmoidRegressor(hidden_size=4, solver="lbfgs",
+        ...                                random_state=0).fit(X, y)
+        >>> trace = reg.backprop_trace(X[:5], y[:5])
+        >>> [layer.delta.shape for layer in trace.layers]
+        [(5, 4), (5, 1)]
         """
         params, X, y, w = self._objective_inputs(X, y, sample_weight)
         return backprop_trace(params, X, y, w, self.alpha, type(self).__name__)

@@ -8,10 +8,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._activations import log_softmax, softmax
 from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
+from ._docstrings import shared_docstring
 from ._labels import LabelMixin
 from ._network import Architecture, predict_output
 
 
+@shared_docstring(score="accuracy")
 class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
     """Multi-layer perceptron with a softmax output, trained by manual backprop.
 
@@ -34,25 +36,21 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; "balanced" uses
         ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``).
-    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, max_fun, \
-alpha, momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, \
-scoring, learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
-warm_start, verbose
-        As in :class:`TwoLayerSigmoidRegressor`; with ``scoring=None`` the
-        validation score is accuracy.
+    {shared_parameters}
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    coefs_, intercepts_ : list of ndarray
-        ``coefs_[k]`` has shape (fan_in, fan_out); views of the live parameters.
-    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
-    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_
-        As in scikit-learn's ``MLPClassifier``.
+        The class labels, sorted.
+    coefs_ : list of ndarray
+        ``coefs_[k]``, of shape (fan_in, fan_out), the weights of layer k + 1;
+        views of the live parameters (writing into them changes the model).
+    intercepts_ : list of ndarray
+        ``intercepts_[k]``, of shape (fan_out,), the biases of layer k + 1;
+        views of the live parameters.
     out_activation_ : str
         ``"softmax"``, binary problems included.
-    validation_loss_curve_, learning_rate_curve_ : list of float
-        As in :class:`TwoLayerSigmoidRegressor`.
+    {shared_attributes}
 
     Examples
     --------
@@ -158,10 +156,23 @@ warm_start, verbose
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+        ndarray of shape (n_samples, n_classes) or (n_samples,)
+            The output layer's pre-activations, one column per class in the order
+            of ``classes_``; their difference for two classes.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import SoftmaxMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                            random_state=0).fit(X, y)
+        >>> clf.decision_function(X[:2]).shape
+        (2, 3)
         """
         logits = self._raw_output(X)
         return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
@@ -172,36 +183,72 @@ warm_start, verbose
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,)
+            The predicted labels, taken from ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import SoftmaxMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                            random_state=0).fit(X, y)
+        >>> clf.predict(X[:2])
+        array([0, 0])
         """
         winners = self._raw_output(X).argmax(axis=1)
         return self.classes_[winners]
 
     def predict_proba(self, X):
-        """softmax(a_L): class probabilities, columns in the order of ``classes_``.
+        """Predict class probabilities softmax(a_L), columns ordered as ``classes_``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        ndarray of shape (n_samples, n_classes)
+            The probability of each class; each row sums to 1.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import SoftmaxMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                            random_state=0).fit(X, y)
+        >>> clf.predict_proba(X[:2]).sum(axis=1).round(6)
+        array([1., 1.])
         """
         return softmax(self._raw_output(X))
 
     def predict_log_proba(self, X):
-        """log softmax(a_L), computed from the logits (never log(0)).
+        """Predict log-probabilities log softmax(a_L), from the logits (never log(0)).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        log_proba : ndarray of shape (n_samples, n_classes)
+        ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, columns as ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import SoftmaxMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                            random_state=0).fit(X, y)
+        >>> clf.predict_log_proba(X[:2]).shape
+        (2, 3)
         """
         return log_softmax(self._raw_output(X))

@@ -74,8 +74,32 @@ class Activation:
 
 @dataclass
 class ActivationCheckReport:
-    """Result of :func:`check_activation`: the largest error on the grid, where it
-    is, and the derivative's and the finite difference's values there."""
+    """Result of :func:`check_activation`: the largest error and where it is.
+
+    Made by :func:`check_activation`, not by hand; each parameter is kept as the
+    attribute of the same name.
+
+    Parameters
+    ----------
+    name : str
+        The activation's name.
+    max_relative_error : float
+        The largest error on the grid (relative; absolute where ``|g'|`` is below
+        1e-3).
+    worst_point : float
+        The point a where it occurs.
+    derivative_value : float
+        The derivative's value g'(a) there.
+    finite_difference : float
+        The central finite difference there.
+
+    Examples
+    --------
+    >>> from skbackprop import check_activation
+    >>> report = check_activation("tanh")
+    >>> report.name, report.max_relative_error < 1e-5
+    ('tanh', True)
+    """
 
     name: str
     max_relative_error: float
@@ -182,11 +206,13 @@ def check_activation(activation, dtype=np.float64):
     activation : Activation or str
         A user's pair or the name of a built-in activation.
     dtype : {np.float64, np.float32}, default=np.float64
-        The dtype training will use (any spelling numpy understands).
+        The dtype training will use (any spelling numpy understands): the pair is
+        also called on the grid in it.
 
     Returns
     -------
-    report : ActivationCheckReport
+    ActivationCheckReport
+        The largest error, where it occurs, and both values there.
 
     Raises
     ------
@@ -197,6 +223,19 @@ def check_activation(activation, dtype=np.float64):
         If the function or derivative fails, changes the shape, or returns
         non-finite values on the grid, or if the error exceeds 1e-5 (the message
         names the activation, the worst point and both values).
+
+    See Also
+    --------
+    check_gradients : The same check for a whole network's gradients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbackprop import Activation, check_activation
+    >>> softsign = Activation(lambda a: a / (1 + np.abs(a)),
+    ...                       lambda a, z: 1 / (1 + np.abs(a)) ** 2, name="softsign")
+    >>> print(check_activation(softsign))  # doctest: +ELLIPSIS
+    activation 'softsign': max relative error ...
     """
     dtype = _check_dtype(dtype)
     if not isinstance(activation, Activation):

@@ -214,8 +214,11 @@ class FitMixin:
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs; float32 input trains in float32.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: class labels for the classifier, values for a regressor.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (None: all 1).
         X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
 default=None
             Validation data, scored after every epoch: early stopping watches it
@@ -224,12 +227,32 @@ default=None
             steps do not transform ``X_val`` unless the pipeline is built with
             ``transform_input=["X_val"]``.
         y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``; given together with it.
         sample_weight_val : array-like of shape (n_val,), default=None
             Weights of the validation loss and score.
 
         Returns
         -------
-        self : object
+        object
+            The fitted estimator (``self``).
+
+        Raises
+        ------
+        ValueError
+            On invalid data or a training run that diverges; the estimator is
+            then left as it was before the call.
+        sklearn.utils._param_validation.InvalidParameterError
+            On a hyper-parameter of the wrong type or range.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbackprop import TwoLayerSigmoidRegressor
+        >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+        >>> reg = TwoLayerSigmoidRegressor(hidden_size=4, solver="lbfgs",
+        ...                                random_state=0)
+        >>> reg.fit(X, X.ravel() ** 2).n_iter_ > 0
+        True
         """
         with _rollback_on_error(self):
             return self._fit(
@@ -257,15 +280,41 @@ default=None
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One chunk of training inputs.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets of the chunk.
         sample_weight : array-like of shape (n_samples,), default=None
-        X_val, y_val, sample_weight_val : default=None
+            Weight of each sample in the loss (None: all 1).
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
             Validation data: one point is appended to ``validation_loss_curve_``
             and ``validation_scores_`` per call.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``; given together with it.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation loss and score.
 
         Returns
         -------
-        self : object
+        object
+            The estimator (``self``), trained one more epoch.
+
+        Raises
+        ------
+        ValueError
+            On invalid data, on ``early_stopping=True``, or when training
+            diverges; the estimator is then left as it was before the call.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbackprop import TwoLayerSigmoidRegressor
+        >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+        >>> reg = TwoLayerSigmoidRegressor(hidden_size=4, random_state=0)
+        >>> for _ in range(3):
+        ...     reg = reg.partial_fit(X, X.ravel() ** 2)
+        >>> reg.t_  # samples seen: 3 epochs of 20
+        60
         """
         with _rollback_on_error(self):
             return self._fit(

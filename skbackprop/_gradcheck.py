@@ -17,9 +17,37 @@ from ._network import Parameters, loss_and_gradients
 class GradientCheckReport:
     """Result of :func:`check_gradients`.
 
-    ``relative_errors`` maps each parameter array (``"coefs_[0]"``,
-    ``"intercepts_[0]"``, …) to ``‖g − ĝ‖ / (‖g‖ + ‖ĝ‖)``, g the manual gradient and
-    ĝ the finite-difference one; ``max_relative_error`` is the largest of them.
+    Made by :func:`check_gradients`, not by hand; each parameter is kept as the
+    attribute of the same name, and ``print(report)`` lists the error of each
+    parameter array.
+
+    Parameters
+    ----------
+    loss : float
+        The loss at the checked weights.
+    max_relative_error : float
+        The largest of ``relative_errors``.
+    relative_errors : dict of str to float
+        For each parameter array (``"coefs_[0]"``, ``"intercepts_[0]"``, …),
+        ``‖g − ĝ‖ / (‖g‖ + ‖ĝ‖)``, g the manual gradient and ĝ the
+        finite-difference one.
+    max_absolute_error : float
+        ``max |g − ĝ|`` over every parameter.
+    analytic : ndarray of shape (n_parameters,)
+        The manual gradient g, every parameter array flattened in turn.
+    numeric : ndarray of shape (n_parameters,)
+        The central finite-difference gradient ĝ, laid out as ``analytic``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skbackprop import SoftmaxMLPClassifier, check_gradients
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=3, solver="lbfgs",
+    ...                            random_state=0).fit(X, y)
+    >>> report = check_gradients(clf, X[:10], y[:10])
+    >>> sorted(report.relative_errors)
+    ['coefs_[0]', 'coefs_[1]', 'intercepts_[0]', 'intercepts_[1]']
     """
 
     loss: float
@@ -57,16 +85,44 @@ def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
 
     Parameters
     ----------
-    estimator : fitted (or partial_fit-initialised) skbackprop estimator
+    estimator : estimator
+        A fitted (or ``partial_fit``-initialised) skbackprop estimator; it is
+        not changed.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The samples the loss is computed on.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Their targets (class labels for the classifier).
     sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample in the loss (None: all 1).
     eps : float, default=1e-6
         The finite-difference step ε, a positive finite number.
 
     Returns
     -------
-    report : GradientCheckReport
+    GradientCheckReport
+        The relative error of each parameter array and the largest of them.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        If ``eps`` is not a positive finite number, or a parameter of the
+        estimator is invalid.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+
+    See Also
+    --------
+    check_activation : The same check for an activation's derivative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbackprop import TwoLayerSigmoidRegressor, check_gradients
+    >>> X = np.linspace(-1, 1, 10).reshape(-1, 1)
+    >>> reg = TwoLayerSigmoidRegressor(hidden_size=3, solver="lbfgs",
+    ...                                random_state=0).fit(X, X.ravel() ** 2)
+    >>> check_gradients(reg, X, X.ravel() ** 2).max_relative_error < 1e-6
+    True
     """
     # Not the validate_params decorator: it would report the estimator's own
     # invalid parameters as parameters of check_gradients.

@@ -204,21 +204,46 @@ class LabelMixin:
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One chunk of training inputs.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Labels, or a multilabel indicator matrix where the classifier takes
-            one.
+            Labels of the chunk, or a multilabel indicator matrix where the
+            classifier takes one.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (None: all 1).
         classes : array-like of shape (n_classes,), default=None
             Every class the model will ever see; required on the first call.
             For a multilabel y the columns are the labels and ``classes`` is not
             read (as scikit-learn's ``MLPClassifier``).
-        X_val, y_val, sample_weight_val : default=None
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
             Validation data: one point is appended to ``validation_loss_curve_``
             and ``validation_scores_`` per call.
+        y_val : array-like of shape (n_val,) or (n_val, n_labels), default=None
+            Labels of ``X_val``; given together with it.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation loss and score.
 
         Returns
         -------
-        self : object
+        object
+            The classifier (``self``), trained one more epoch.
+
+        Raises
+        ------
+        ValueError
+            Without ``classes`` on the first call, with labels not in
+            ``classes``, on invalid data or when training diverges; the
+            estimator is then left as it was before the call.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import SoftmaxMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, random_state=0)
+        >>> clf = clf.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+        >>> clf.partial_fit(X[50:], y[50:]).t_  # samples seen
+        150
         """
         with _rollback_on_error(self):
             if not self.__sklearn_is_fitted__() and classes is None:

@@ -9,10 +9,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._activations import log_softmax, softmax
 from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
+from ._docstrings import shared_docstring
 from ._labels import LabelMixin
 from ._network import Architecture, output_preactivation
 
 
+@shared_docstring(score="accuracy")
 class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
     """Multi-layer perceptron classifier, trained by manual backprop.
 
@@ -29,6 +31,12 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
     scikit-learn reports, so ``loss_curve_`` compares one to one, and
     ``coefs_``/``intercepts_`` move between the two libraries unchanged.
 
+    ``learning_rate`` is scikit-learn's ``learning_rate_init`` and
+    ``learning_rate_schedule`` its ``learning_rate``. With ``scoring=None`` the
+    validation score is accuracy (subset accuracy for a multilabel y); the
+    early-stopping split is stratified for one output unit (two classes) only,
+    as scikit-learn's, so the same ``random_state`` holds out the same rows.
+
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(100,)
@@ -43,31 +51,21 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``). Not
         for a multilabel y, where a sample has several labels: ``fit`` raises a
         ``ValueError``; give per-sample weights as ``sample_weight`` instead.
-    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, max_fun, \
-alpha, momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, \
-scoring, learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
-warm_start, verbose
-        As in :class:`TwoLayerSigmoidRegressor`; ``learning_rate`` is
-        scikit-learn's ``learning_rate_init`` and ``learning_rate_schedule`` its
-        ``learning_rate``. With ``scoring=None`` the validation score is accuracy
-        (subset accuracy for a multilabel y); the early-stopping split is
-        stratified except for a multilabel y.
+    {shared_parameters}
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The labels; for a multilabel y, ``0 … n_labels − 1``.
-    coefs_, intercepts_ : list of ndarray
-        ``coefs_[k]`` has shape (fan_in, fan_out); views of the live parameters.
-    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
-    n_iter_, t_, n_features_in_, feature_names_in_, n_layers_
-        As in scikit-learn's ``MLPClassifier``.
-    n_outputs_ : int
-        Output units: 1 for two classes, else the number of classes or labels.
+    coefs_ : list of ndarray
+        ``coefs_[k]``, of shape (fan_in, fan_out), the weights of layer k + 1;
+        views of the live parameters (writing into them changes the model).
+    intercepts_ : list of ndarray
+        ``intercepts_[k]``, of shape (fan_out,), the biases of layer k + 1;
+        views of the live parameters.
     out_activation_ : str
         ``"logistic"`` (binary, multilabel) or ``"softmax"`` (multiclass).
-    validation_loss_curve_, learning_rate_curve_ : list of float
-        As in :class:`TwoLayerSigmoidRegressor`.
+    {shared_attributes}
 
     Examples
     --------
@@ -199,25 +197,48 @@ warm_start, verbose
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The output layer's pre-activations.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import BackpropMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = BackpropMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                             random_state=0).fit(X, y)
+        >>> clf.decision_function(X[:2]).shape
+        (2, 3)
         """
         logits = self._logits(X)
         return logits[:, 0] if self._y_kind_ == "binary" else logits
 
     def predict(self, X):
-        """The most probable class; for a multilabel y, each label with σ(a) > ½.
+        """Predict the most probable class; multilabel: each label with σ(a) > ½.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
             Labels, or a 0/1 indicator matrix for a multilabel y.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import BackpropMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = BackpropMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                             random_state=0).fit(X, y)
+        >>> clf.predict(X[:2])
+        array([0, 0])
         """
         logits = self._logits(X)
         if self._y_kind_ == "multiclass":
@@ -227,17 +248,28 @@ warm_start, verbose
         return self.classes_[self._binary_indices(logits)]
 
     def predict_proba(self, X):
-        """Class probabilities: binary (n, 2), multiclass softmax, multilabel σ(a).
+        """Predict class probabilities: binary (n, 2), softmax, multilabel σ(a).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``; for a multilabel y the
             probability of each label (rows need not sum to 1).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import BackpropMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = BackpropMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                             random_state=0).fit(X, y)
+        >>> clf.predict_proba(X[:2]).shape
+        (2, 3)
         """
         return self._proba_of_logits(self._logits(X))
 
@@ -249,7 +281,7 @@ warm_start, verbose
         return expit(logits)
 
     def predict_log_proba(self, X):
-        """The log of ``predict_proba``, never log(0).
+        """Predict the log of ``predict_proba``, never log(0).
 
         ``log(predict_proba(X))`` as scikit-learn's, so that the two rank the
         classes alike (ties included, where probabilities round to 1); where a
@@ -259,10 +291,22 @@ warm_start, verbose
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        log_proba : ndarray of shape (n_samples, n_classes)
+        ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, columns as ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import BackpropMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = BackpropMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                             random_state=0).fit(X, y)
+        >>> clf.predict_log_proba(X[:2]).shape
+        (2, 3)
         """
         logits = self._logits(X)
         proba = self._proba_of_logits(logits)

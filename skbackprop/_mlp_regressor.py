@@ -5,6 +5,7 @@ from numbers import Integral
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import ACTIVATION_CONSTRAINT, hidden_widths
+from ._docstrings import shared_docstring
 from ._network import Architecture
 from ._regression import BackpropRegressorBase
 
@@ -16,6 +17,7 @@ _OUTPUT_OF_LOSS = {
 }
 
 
+@shared_docstring(score="R²")
 class BackpropMLPRegressor(BackpropRegressorBase):
     """Multi-layer perceptron regressor, trained by manual backprop.
 
@@ -40,23 +42,19 @@ class BackpropMLPRegressor(BackpropRegressorBase):
     loss : {"squared_error", "poisson"}, default="squared_error"
         ``"poisson"`` predicts ``exp(a_L)`` and needs every target ≥ 0 with a
         positive sum (counts, rates).
-    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, max_fun, \
-alpha, momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, \
-scoring, learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
-warm_start, verbose
-        As in :class:`TwoLayerSigmoidRegressor`; the default validation score is R².
+    {shared_parameters}
 
     Attributes
     ----------
-    coefs_, intercepts_ : list of ndarray
-        ``coefs_[k]`` has shape (fan_in, fan_out); views of the live parameters.
-    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
-    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_
-        As in scikit-learn's ``MLPRegressor``.
+    coefs_ : list of ndarray
+        ``coefs_[k]``, of shape (fan_in, fan_out), the weights of layer k + 1;
+        views of the live parameters (writing into them changes the model).
+    intercepts_ : list of ndarray
+        ``intercepts_[k]``, of shape (fan_out,), the biases of layer k + 1;
+        views of the live parameters.
     out_activation_ : str
         ``"identity"``, or ``"exp"`` for the Poisson loss.
-    validation_loss_curve_, learning_rate_curve_ : list of float
-        As in :class:`TwoLayerSigmoidRegressor`.
+    {shared_attributes}
 
     Examples
     --------

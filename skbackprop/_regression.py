@@ -46,10 +46,22 @@ class BackpropRegressorBase(RegressorMixin, BaseBackprop):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predictions, 1-D when ``fit`` was given a 1-D ``y``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbackprop import BackpropMLPRegressor
+        >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+        >>> reg = BackpropMLPRegressor(hidden_layer_sizes=4, solver="lbfgs",
+        ...                            random_state=0).fit(X, 2 * X.ravel())
+        >>> reg.predict(X[:3]).shape
+        (3,)
         """
         y_pred = self._raw_output(X)
         return y_pred.ravel() if self._y_ndim == 1 else y_pred

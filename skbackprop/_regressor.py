@@ -5,10 +5,12 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._docstrings import shared_docstring
 from ._network import Architecture
 from ._regression import BackpropRegressorBase
 
 
+@shared_docstring(score="R²")
 class TwoLayerSigmoidRegressor(BackpropRegressorBase):
     """Two-layer network with a sigmoid hidden layer, trained by manual backprop.
 
@@ -26,64 +28,7 @@ class TwoLayerSigmoidRegressor(BackpropRegressorBase):
         ``"sigmoid"`` needs every target in [0, 1].
     fit_intercept : bool, default=True
         False gives the seeds' bias-free network.
-    solver : {"gd", "sgd", "adam", "lbfgs"}, default="adam"
-        ``"gd"``: one full-batch step ``w ← w − learning_rate·∂L/∂w`` per epoch;
-        ``"sgd"``: minibatch SGD with ``momentum``; ``"adam"``; ``"lbfgs"``:
-        scipy's L-BFGS-B fed by the manual gradients.
-    learning_rate : float, default=0.001
-        Step size (ignored by lbfgs).
-    batch_size : int or "auto", default="auto"
-        ``min(200, n_samples)``; ignored by gd and lbfgs.
-    max_iter : int, default=200
-        Epochs (lbfgs: iterations).
-    tol : float, default=1e-4
-        Improvement of the loss (or validation score) below which an epoch counts
-        as no improvement.
-    n_iter_no_change : int or np.inf, default=10
-        Epochs without improvement before training stops; ``np.inf`` never
-        stops on the loss (or the validation score).
-    max_fun : int, default=15000
-        lbfgs only: the most evaluations of the loss (and its gradient) L-BFGS-B
-        may make; reaching it ends ``fit`` with a ``ConvergenceWarning``.
-    alpha : float, default=1e-4
-        L2 strength.
-    momentum : float, default=0.9
-        sgd only.
-    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-        adam only.
-    early_stopping : bool, default=False
-        Score the validation data each epoch, stop once the score has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs and keep the weights
-        of the best score. The validation data is ``X_val, y_val`` given to
-        ``fit``, else ``validation_fraction`` of the training data held out.
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping when ``fit``
-        is given no ``X_val``.
-    scoring : str, callable or None, default=None
-        What early stopping watches on the validation data: None is R² (the
-        estimator's ``score``); ``"loss"`` the validation loss (recorded as its
-        negative, higher is better); or any scikit-learn scorer name or callable
-        ``scorer(estimator, X, y)``.
-    learning_rate_schedule : {"constant", "invscaling", "adaptive", "cosine"}, \
-default="constant"
-        How the learning rate changes from epoch to epoch, for gd, sgd and adam:
-        ``"invscaling"``: ``learning_rate / (t + 1) ** power_t``, t the samples
-        seen before the epoch; ``"adaptive"``: divided by 5 each time training
-        has not improved by ``tol`` for ``n_iter_no_change`` epochs, stopping
-        once it is at most 1e-6; ``"cosine"``: ``learning_rate · ½(1 +
-        cos(π e / max_iter))`` in epoch e = 0, 1, … of the fit.
-    power_t : float, default=0.5
-        Exponent of ``"invscaling"``.
-    nesterovs_momentum : bool, default=True
-        sgd only: Nesterov's momentum (scikit-learn's form) instead of heavy ball.
-    shuffle : bool, default=True
-        Shuffle the samples every epoch (minibatch solvers).
-    random_state : int, RandomState instance or None, default=None
-        Weight initialisation, minibatch order and validation split.
-    warm_start : bool, default=False
-        ``fit`` continues from the current weights.
-    verbose : int, default=0
-        1 prints one line per epoch.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -92,18 +37,9 @@ default="constant"
         the live parameters.
     intercepts_ : list of ndarray
         ``[b1, b2]`` (zeros, read-only, when ``fit_intercept=False``).
-    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
-    n_iter_, t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_
-        As in scikit-learn's ``MLPRegressor`` (``n_layers_`` is 3);
-        ``validation_scores_`` holds the scores ``scoring`` asks for, one per
-        epoch, whenever there is validation data (None otherwise).
     out_activation_ : str
         ``"identity"``, or ``"logistic"`` for the sigmoid output.
-    validation_loss_curve_ : list of float or None
-        The data term of the loss (no L2 term) on the validation data after each
-        epoch (lbfgs: iteration); None without validation data.
-    learning_rate_curve_ : list of float
-        The learning rate of each epoch (empty for lbfgs).
+    {shared_attributes}
 
     Examples
     --------

@@ -39,20 +39,23 @@ _SYMBOLS = {"a": "a", "h": "h", "delta": "δ", "coef_grad": "∇W", "intercept_g
 
 @dataclass(frozen=True, eq=False)
 class LayerTrace:
-    """One layer k of a ``BackpropTrace`` (arrays of shape (n_samples, n_k) unless
-    said otherwise).
+    """One layer k of a ``BackpropTrace``.
 
-    Attributes
+    Made by :meth:`backprop_trace <skbackprop.SoftmaxMLPClassifier.backprop_trace>`,
+    not by hand. Each parameter is kept as the attribute of the same name; the
+    arrays have shape (n_samples, n_k) unless said otherwise.
+
+    Parameters
     ----------
     layer : int
-        k, from 1 (the first hidden layer) to L (the output layer).
+        The layer's number k, from 1 (the first hidden layer) to L (the output).
     a : ndarray
         The pre-activation a_k = h_{k−1} W_k + b_k.
     h : ndarray
         The output h_k = g(a_k); for the last layer the prediction ŷ = g_out(a_L)
         (the class probabilities of a classifier).
     delta : ndarray
-        δ_k = ∂L/∂a_k (the data term; sample weights included).
+        The delta δ_k = ∂L/∂a_k (the data term; sample weights included).
     coef_grad : ndarray of shape (n_{k−1}, n_k)
         ∇_{W_k} L, L2 term included: ``loss_and_gradients``'s ``coef_grads[k − 1]``.
     intercept_grad : ndarray of shape (n_k,)
@@ -60,6 +63,17 @@ class LayerTrace:
     equations : dict of str to tuple of str
         For each quantity above, the labels of ``docs/derivations.md`` that produce
         it, e.g. ``{"delta": ("E13",), ...}``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skbackprop import SoftmaxMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+    ...                            random_state=0).fit(X, y)
+    >>> first = clf.backprop_trace(X[:10], y[:10]).layers[0]
+    >>> first.layer, first.a.shape, first.coef_grad.shape
+    (1, (10, 4), (4, 4))
     """
 
     layer: int
@@ -71,7 +85,25 @@ class LayerTrace:
     equations: dict = field(default_factory=dict)
 
     def norms(self):
-        """The Frobenius norm of each array, as a dict keyed like ``equations``."""
+        """The Frobenius norm of each array, as a dict keyed like ``equations``.
+
+        Returns
+        -------
+        dict of str to float
+            ``‖a‖``, ``‖h‖``, ``‖δ‖``, ``‖∇W‖`` and ``‖∇b‖`` under the keys
+            ``"a"``, ``"h"``, ``"delta"``, ``"coef_grad"``, ``"intercept_grad"``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skbackprop import SoftmaxMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+        ...                            random_state=0).fit(X, y)
+        >>> norms = clf.backprop_trace(X, y).layers[-1].norms()
+        >>> sorted(norms)
+        ['a', 'coef_grad', 'delta', 'h', 'intercept_grad']
+        """
         return {name: float(np.linalg.norm(getattr(self, name))) for name in QUANTITIES}
 
 
@@ -79,7 +111,11 @@ class LayerTrace:
 class BackpropTrace:
     """One forward and backward pass at the current weights, layer by layer.
 
-    Attributes
+    Made by the estimators' ``backprop_trace(X, y)``, not by hand; each parameter
+    is kept as the attribute of the same name. ``print(trace)`` shows a table of
+    shapes, norms and equation labels, and a notebook renders it as HTML.
+
+    Parameters
     ----------
     loss : float
         L, L2 term included: ``loss_and_gradients``'s loss.
@@ -89,6 +125,21 @@ class BackpropTrace:
         The labels of ``docs/derivations.md`` that define the loss.
     estimator : str
         The estimator's class name.
+
+    See Also
+    --------
+    skbackprop.callbacks.GradientMonitor : Such traces after every epoch.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skbackprop import SoftmaxMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+    ...                            random_state=0).fit(X, y)
+    >>> trace = clf.backprop_trace(X[:10], y[:10])
+    >>> len(trace.layers), trace.loss_equations
+    (2, ('E10', 'E17'))
     """
 
     loss: float

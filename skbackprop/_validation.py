@@ -36,6 +36,20 @@ class ValidationScaleWarning(UserWarning):
     transforms ``y`` but not ``y_val``, which is passed through as given, so the
     validation loss and early stopping watch a target on another scale. Pass
     ``y_val`` transformed the same way (e.g. ``scaler.transform(y_val)``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skbackprop import BackpropMLPRegressor, ValidationScaleWarning
+    >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
+    >>> y = X.ravel()
+    >>> reg = BackpropMLPRegressor(hidden_layer_sizes=2, max_iter=1)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = reg.fit(X, y, X_val=X, y_val=1000 * y + 5000)
+    >>> any(issubclass(w.category, ValidationScaleWarning) for w in caught)
+    True
     """
 
 

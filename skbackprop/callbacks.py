@@ -29,18 +29,19 @@ SATURATION_THRESHOLD = 0.01  # |g'(a)| below this counts as saturated
 
 
 class GradientMonitor:
-    """Per epoch and layer: gradient norm, weight norm, update-to-weight ratio,
-    saturated and dead shares.
+    """Watch the gradients' health during training, per epoch and layer.
 
-    After every epoch (L-BFGS: every iteration) the monitor takes a backprop
-    trace of the model as the epoch left it, on a fixed sample of the training
-    data: its first ``max_samples`` rows that carry weight (rows whose sample
-    weight, times the class weight, is zero are passed over: they have no
-    gradient), with their weights. The sample is the data as ``fit`` validated
-    it, so it is not checked again: a sample of all-zero Poisson counts, or a
-    model fitted on a DataFrame, is traced as any other. The monitor reads the
-    estimator and never writes to it: training with or without the monitor
-    gives the same weights, bit for bit, and the same random draws.
+    For each epoch and layer it records the gradient norm, the weight norm, the
+    update-to-weight ratio and the shares of saturated and dead units. After
+    every epoch (L-BFGS: every iteration) the monitor takes a ``backprop_trace``
+    of the model as the epoch left it, on a fixed sample of the training data:
+    its first ``max_samples`` rows that carry weight (rows whose sample weight,
+    times the class weight, is zero are passed over: they have no gradient),
+    with their weights. The sample is the data as ``fit`` validated it, so it is
+    not checked again: a sample of all-zero Poisson counts, or a model fitted on
+    a DataFrame, is traced as any other. The monitor reads the estimator and
+    never writes to it: training with or without the monitor gives the same
+    weights, bit for bit, and the same random draws.
 
     Parameters
     ----------
@@ -61,9 +62,26 @@ class GradientMonitor:
         - ``update_ratio``: ‖W_k(end) − W_k(start)‖ / ‖W_k(start)‖ over the epoch
           (NaN for the first L-BFGS iteration, whose start is not reported);
         - ``saturated``: for a sigmoid or tanh hidden layer, the share of its
-          values g'(a_k) on the sample with |g'| < 0.01 (NaN otherwise);
+          values g′(a_k) on the sample with ``|g′| < 0.01`` (NaN otherwise);
         - ``dead``: for a hidden layer, the share of its units whose output is
           zero on every sample (a dead relu unit; NaN for the output layer).
+
+    See Also
+    --------
+    skbackprop.BackpropTrace : One such pass, in full.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skbackprop import SoftmaxMLPClassifier
+    >>> from skbackprop.callbacks import GradientMonitor
+    >>> X, y = load_iris(return_X_y=True)
+    >>> monitor = GradientMonitor(max_samples=50)
+    >>> clf = SoftmaxMLPClassifier(hidden_layer_sizes=4, solver="lbfgs",
+    ...                            random_state=0).set_callbacks(monitor)
+    >>> clf = clf.fit(X, y)
+    >>> sorted(monitor.history[0])[:4]
+    ['activation', 'dead', 'epoch', 'grad_norm']
     """
 
     def __init__(self, *, max_samples=200):

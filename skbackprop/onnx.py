@@ -284,7 +284,8 @@ def to_onnx(estimator, X_sample, **kwargs):
 
     Parameters
     ----------
-    estimator : fitted skbackprop estimator, or a Pipeline containing one
+    estimator : estimator or Pipeline
+        A fitted skbackprop estimator, or a fitted ``Pipeline`` containing one.
     X_sample : ndarray of shape (n_samples, n_features)
         A few rows of input: their dtype (float32 or float64) is the model's
         input type, and the graph computes in it.
@@ -293,8 +294,26 @@ def to_onnx(estimator, X_sample, **kwargs):
 
     Returns
     -------
-    onnx_model : onnx.ModelProto
-        Run it with ``onnxruntime.InferenceSession(onnx_model.SerializeToString())``.
+    onnx.ModelProto
+        The model; run it with
+        ``onnxruntime.InferenceSession(onnx_model.SerializeToString())``.
+
+    Raises
+    ------
+    ValueError
+        For a model with a user's ``Activation``, which ONNX has no operator for.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbackprop import BackpropMLPRegressor
+    >>> from skbackprop.onnx import to_onnx
+    >>> X = np.linspace(-1, 1, 20).reshape(-1, 1).astype(np.float32)
+    >>> reg = BackpropMLPRegressor(hidden_layer_sizes=4, solver="lbfgs",
+    ...                            random_state=0).fit(X, X.ravel())
+    >>> onnx_model = to_onnx(reg, X[:1])
+    >>> [output.name for output in onnx_model.graph.output]
+    ['variable']
     """
     if hasattr(estimator, "_fitted_params"):
         _check_exportable(estimator)

@@ -1,11 +1,9 @@
 """Data-parallel L-BFGS and gd on Dask collections: the same model as in memory,
 on the local scheduler and on a distributed cluster, with the same errors."""
 
-import re
 import subprocess
 import sys
 import tracemalloc
-from pathlib import Path
 
 import dask
 import dask.array as da
@@ -328,16 +326,6 @@ def test_worker_processes_train_without_the_data_on_the_client():
     assert peak < X_memory.nbytes / 4
     memory = BackpropMLPRegressor(hidden_layer_sizes=4, **settings)
     assert_same_model(model, memory.fit(X_memory, y_memory))
-
-
-def test_the_guide_page_runs_as_written():
-    guide = Path(__file__).resolve().parents[1] / "docs" / "guide" / "dask.md"
-    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) == 2
-    namespace = {}
-    for block in blocks:
-        exec(compile(block, str(guide), "exec"), namespace)
-    assert namespace["model"].n_iter_ == 15
 
 
 def test_float32_chunks_train_in_float32():

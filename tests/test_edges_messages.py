@@ -1,7 +1,6 @@
 """Errors and warnings at the edges of 0.2 name the cause and the parameter at
 fault, and never advise what is already set."""
 
-import re
 import warnings
 from pathlib import Path
 
@@ -193,16 +192,3 @@ def test_y_val_on_the_scale_of_y_does_not_warn(data):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y, X_val=X[:5] + 1, y_val=y[:5] + 2 * y.std())
         est.partial_fit(X, y, X_val=X, y_val=-y)
-
-
-def run_python_blocks(path):
-    text = (ROOT / path).read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert blocks
-    for block in blocks:
-        exec(compile(block, str(path), "exec"), {})
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_the_guide_page_runs_as_written():
-    run_python_blocks("docs/guide/training-checks.md")

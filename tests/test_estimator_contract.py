@@ -291,10 +291,22 @@ def test_minibatches_step_in_order_over_every_row_including_the_last_short_one()
         BackpropMLPClassifier(),
     ],
 )
-def test_html_repr_links_to_the_readme_api_section(estimator):
+def test_html_repr_links_to_the_estimators_api_page(estimator):
+    from skbackprop._base import DOCS_ROOT_URL
+
     link = estimator._get_doc_link()
-    assert link.startswith("https://") and link.endswith("#api-in-brief")
+    name = type(estimator).__name__
+    # one constant, the site's root, then the page autosummary writes for the name
+    assert link == f"{DOCS_ROOT_URL}api/generated/skbackprop.{name}.html"
+    assert "#" not in link
     assert f'href="{link}"' in estimator._repr_html_()
-    # the anchor is the README's own heading
-    with open(Path(__file__).parents[1] / "README.md", encoding="utf-8") as readme:
-        assert "\n## API in brief\n" in readme.read()
+    # each parameter link appends scikit-learn's one "#:~:text=" fragment
+    html = estimator._repr_html_()
+    assert f"{link}#:~:text=" in html and "##" not in html
+    # the page is generated: docs/api.rst lists the name under that folder
+    api = (Path(__file__).parents[1] / "docs" / "api.rst").read_text(encoding="utf-8")
+    assert ":toctree: api/generated" in api and f"\n   {name}\n" in api
+    # until the site is published the root is the local build, as README says
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert DOCS_ROOT_URL.endswith("/docs/_build/html/")
+    assert "docs/_build/html/api/generated/skbackprop.NAME.html" in readme
