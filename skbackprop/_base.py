@@ -57,13 +57,26 @@ def _unchanged(values, validated):
     for value, (original, copied) in zip(values, validated, strict=True):
         if value is original and not isinstance(value, _MUTABLE):
             continue
-        try:
-            if bool(value == copied):
-                continue
-        except Exception:  # arrays, objects whose == fails
-            pass
-        return False
+        if not _same(value, copied):
+            return False
     return True
+
+
+def _same(value, copied):
+    """Equal and of the same types, all the way down: 20.0 == 20 and True == 1
+    in Python, but a float batch size or an int for a boolean is invalid."""
+    if type(value) is not type(copied):
+        return False
+    if isinstance(value, (tuple, list)):
+        return len(value) == len(copied) and all(map(_same, value, copied))
+    if isinstance(value, dict):
+        return value.keys() == copied.keys() and all(
+            _same(value[key], copied[key]) for key in value
+        )
+    try:
+        return bool(value == copied)
+    except Exception:  # arrays, objects whose == fails: validate again
+        return False
 
 
 _MUTABLE = (dict, list, set, np.ndarray)

@@ -28,6 +28,29 @@ def test_parameters_changed_by_set_params_are_validated_again(data):
         est.partial_fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "name, value",
+    [("batch_size", 20.0), ("shuffle", 1), ("hidden_layer_sizes", (3.0,))],
+)
+def test_an_equal_value_of_another_type_is_validated_again(data, name, value):
+    # 20.0 == 20, 1 == True and (3.0,) == (3,) in Python: equality alone would
+    # skip the check that a fresh estimator makes
+    X, y = data
+    est = BackpropMLPRegressor(
+        hidden_layer_sizes=3,
+        solver="sgd",
+        batch_size=20,
+        shuffle=True,
+        random_state=0,
+    )
+    est.partial_fit(X, y).partial_fit(X, y)
+    before = est.coefs_[0].copy()
+    est.set_params(**{name: value})
+    with pytest.raises(InvalidParameterError, match=name):
+        est.partial_fit(X, y)
+    np.testing.assert_array_equal(est.coefs_[0], before)
+
+
 def test_a_dict_parameter_changed_in_place_is_validated_again(data):
     X, y = data
     weights = {0: 1.0, 1: 1.0}
