@@ -71,6 +71,17 @@ def _refuse_unsupported(estimator, incremental, splits):
             "dask_ml.wrappers.Incremental(estimator).fit(X, y), or call "
             "partial_fit on each computed block in turn."
         )
+    callbacks = getattr(estimator, "_skl_callbacks", ())
+    if callbacks:  # set only where scikit-learn has its callback API
+        from .callbacks import GradientMonitor
+
+    if any(isinstance(callback, GradientMonitor) for callback in callbacks):
+        raise ValueError(
+            "GradientMonitor traces a sample of the training data in memory, but "
+            "this X is a Dask collection whose chunks stay on the workers: remove "
+            "the monitor for the data-parallel fit (set_callbacks() without it), or "
+            "watch a fit on an in-memory sample, e.g. X[:10_000].compute()."
+        )
     if splits:
         raise ValueError(
             "early_stopping=True on a Dask collection needs validation data: pass "

@@ -44,7 +44,18 @@ _FLOAT = onnx_proto.TensorProto.FLOAT
 
 
 def _check_exportable(estimator):
-    activation = estimator._fitted_params().architecture.activation
+    architecture = estimator._fitted_params().architecture
+    activation = architecture.activation
+    one_class = len(getattr(estimator, "classes_", (0, 1))) < 2
+    if one_class and architecture.output_activation == "sigmoid":
+        # one logistic unit gives two probability columns: the label lookup
+        # would index past the one class
+        raise ValueError(
+            f"Cannot export {type(estimator).__name__} fitted on a single class "
+            f"({estimator.classes_[0]!r}) to ONNX: it predicts that class for every "
+            "input, and the exported label lookup needs at least two classes. Fit "
+            "it on data with two or more classes to export it."
+        )
     if isinstance(activation, Activation):
         raise ValueError(
             f"Cannot export {type(estimator).__name__} with activation "

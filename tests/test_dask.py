@@ -360,3 +360,14 @@ def test_a_diverging_dask_fit_raises_the_divergence_error_and_changes_nothing(so
     with pytest.raises(ValueError, match="Training diverged"):
         model.fit(*chunked(X, y))
     assert not hasattr(model, "coefs_") and not hasattr(model, "n_features_in_")
+
+
+def test_gradient_monitor_on_a_dask_fit_is_refused_before_training():
+    from skbackprop.callbacks import GradientMonitor
+
+    X, y, _ = make_data("regression")
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    model.set_callbacks(GradientMonitor())
+    with pytest.raises(ValueError, match="GradientMonitor traces a sample"):
+        model.fit(*chunked(X, y))
+    assert not hasattr(model, "coefs_") and not hasattr(model, "n_features_in_")

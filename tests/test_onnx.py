@@ -225,6 +225,24 @@ def test_a_custom_activation_cannot_be_exported():
         skl2onnx.to_onnx(make_pipeline(StandardScaler(), reg).fit(X, X[:, 0]), sample)
 
 
+def test_a_single_class_drop_in_classifier_is_refused_with_a_clear_error():
+    # its one logistic unit gives two probability columns: the label lookup
+    # would index past the one class at run time
+    clf = BackpropMLPClassifier(hidden_layer_sizes=(3,), max_iter=5)
+    clf.fit(X, np.zeros(len(X), int))
+    with pytest.raises(ValueError, match="single class"):
+        to_onnx(clf, X[:1].astype(np.float32))
+
+
+def test_a_single_class_softmax_classifier_exports_its_one_class():
+    clf = SoftmaxMLPClassifier(hidden_layer_sizes=(3,), max_iter=5)
+    clf.fit(X, np.full(len(X), 7))
+    sample = X[:4].astype(np.float32)
+    session = onnxruntime.InferenceSession(to_onnx(clf, sample).SerializeToString())
+    label = session.run(None, {session.get_inputs()[0].name: sample})[0]
+    np.testing.assert_array_equal(label, clf.predict(sample))
+
+
 def test_importing_skbackprop_does_not_import_skl2onnx():
     code = (
         "import sys, skbackprop; "
