@@ -22,7 +22,8 @@ from ._callbacks import CallbackSupportMixin
 from ._custom_activations import Activation
 from ._fitting import FitMixin
 from ._inputs import InputValidationMixin
-from ._network import Parameters, loss_and_gradients, predict_output
+from ._network import loss_and_gradients, predict_output
+from ._parameters import Parameters
 from ._persistence import from_plain_state, to_plain_state
 from ._trace import backprop_trace
 from ._training import TrainingLoopMixin

@@ -11,7 +11,8 @@ from ._activations import log_softmax, softmax
 from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
 from ._fitting import _rollback_on_error
 from ._labels import LabelMixin
-from ._network import Architecture, predict_output
+from ._network import predict_output
+from ._parameters import Architecture
 
 
 class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):

@@ -13,7 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from ._callbacks import CALLBACK_STATE, EpochCallbacks
 from ._custom_activations import Activation, check_activation
 from ._inputs import check_numpy_input
-from ._network import glorot_uniform
+from ._parameters import glorot_uniform
 from ._validation import check_validation_data, check_validation_split
 
 # scikit-learn's MLP names for the output activations

@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
-from ._network import Parameters, loss_and_gradients
+from ._network import loss_and_gradients
+from ._parameters import Parameters
 
 
 @dataclass

@@ -5,7 +5,7 @@ from numbers import Integral
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import ACTIVATION_CONSTRAINT, hidden_widths
-from ._network import Architecture
+from ._parameters import Architecture
 from ._regression import BackpropRegressorBase
 
 # the output activation that goes with each loss (its canonical link)

@@ -9,8 +9,8 @@ rebuilds the objects from them, and the coefs_ views share the buffer again.
 
 import numpy as np
 
-from ._network import Architecture, Parameters
 from ._optimizers import Adam, GradientDescent, MomentumSGD
+from ._parameters import Architecture, Parameters
 from ._schedules import Adaptive, Constant, Cosine, InvScaling
 
 # Rebuilt by name: the saved state never names a class to import.

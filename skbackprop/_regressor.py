@@ -5,7 +5,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._network import Architecture
+from ._parameters import Architecture
 from ._regression import BackpropRegressorBase
 
 

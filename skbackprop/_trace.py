@@ -14,7 +14,8 @@ import numpy as np
 
 from ._activations import exp_inplace, sigmoid_inplace, softmax
 from ._custom_activations import resolve_activation
-from ._network import Parameters, loss_and_gradients
+from ._network import loss_and_gradients
+from ._parameters import Parameters
 
 # labels of docs/derivations.md, by output activation (the loss goes with it)
 _LOSS = {"identity": "E2", "sigmoid": "E2", "softmax": "E10", "exp": "E34"}
