@@ -30,6 +30,11 @@ All parameters live in one flat buffer; ``coefs`` and ``intercepts`` are views i
 it, so an optimizer updates one array and L-BFGS needs no packing. That memory —
 ``Architecture``, ``Parameters``, ``Workspace`` and the initial draw — is in
 ``_parameters``; this module holds the equations only.
+
+The equations run on numpy arrays in place, into a ``Workspace``, and on the
+arrays of any other array API namespace (torch, CuPy, …) with the allocating forms
+of the same functions (``_xp``), into an ``AllocatingWorkspace``: the same lines
+either way. There the loss, N and the L2 term stay 0-d arrays on the device.
 """
 
 from collections import deque
@@ -40,11 +45,13 @@ from ._activations import exp_inplace, identity_inplace, sigmoid_inplace
 from ._custom_activations import resolve_activation
 from ._inplace import add_scaled_inplace
 from ._losses import loss_and_output_delta
-from ._parameters import Workspace
+from ._parameters import AllocatingWorkspace, Workspace
+from ._xp import array_ops
 
 
 def _matmul_into(A, B, out=None):
-    """A @ B, written straight into ``out`` when given (sparse A cannot take out=)."""
+    """A @ B, written straight into ``out`` when given (sparse A cannot take out=;
+    outside numpy ``out`` is a view of a gradient buffer, set by item)."""
     if isinstance(A, np.ndarray):  # checked first: far cheaper than sp.issparse
         return np.matmul(A, B, out=out)
     if out is None:
@@ -71,13 +78,13 @@ def layer_outputs(params, X, workspace=None, recorder=None):
     last = len(params.coefs) - 1
     fit_intercept = params.architecture.fit_intercept
     for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
-        out = None if workspace is None else workspace.a[k][:n]
+        out = None if workspace is None or workspace.a is None else workspace.a[k][:n]
         a = _matmul_into(h, W, out)  # h_{k−1} W_k, (n_samples, fan_out)
         g = identity_inplace if k == last else activate
         bias = b if fit_intercept else None
         if keep and k != last:
             a = identity_inplace(a, bias)
-            np.copyto(workspace.pre[k][:n], a)  # a_k, for g'(a_k) in the backward pass
+            workspace.keep_preactivation(k, a)  # a_k, for g'(a_k) in the backward pass
             bias = None
         if recorder is not None:
             recorder.preactivation(k, a, bias)  # a_k = h_{k−1} W_k + b_k
@@ -106,7 +113,13 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=No
     derivative = activation.derivative
     fit_intercept = params.architecture.fit_intercept
     m = delta.shape[0]
-    ones = np.ones(m, delta.dtype) if workspace is None else workspace.ones[:m]
+    ops = array_ops(delta)
+    if workspace is not None and workspace.ones is not None:
+        ones = workspace.ones[:m]
+    elif ops is np:
+        ones = np.ones(m, delta.dtype)
+    else:
+        ones = ops.xp.ones(m, dtype=delta.dtype, device=delta.device)
     column_scale = None  # diag(w) still to apply to δ_k's columns (see below)
     for k in range(len(params.coefs) - 1, -1, -1):
         h_prev = layers[k]
@@ -115,7 +128,7 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=No
         _matmul_into(h_prev.T, delta, grads.coefs[k])  # ∇_{W_k} L = h_{k−1}ᵀ δ_k
         if fit_intercept:
             # ∇_{b_k} L = 1ᵀ δ_k: a matrix–vector product beats delta.sum(axis=0)
-            np.matmul(ones, delta, out=grads.intercepts[k])
+            _matmul_into(ones, delta, grads.intercepts[k])
         if column_scale is not None:  # h_{k−1}ᵀ (δ diag(w)) = (h_{k−1}ᵀ δ) diag(w)
             grads.coefs[k] *= column_scale
             if fit_intercept:
@@ -123,9 +136,9 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=No
         if k == 0:
             break  # δ_0, the input's delta, is never needed
         # δ_{k−1} = (δ_k W_kᵀ) ⊙ g'(a_{k−1}), g' read off h_{k−1} = g(a_{k−1})
-        a_prev = None if kept[k - 1] is None else kept[k - 1][:m]
+        a_prev = None if kept[k - 1] is None else kept[k - 1][:m, ...]
         delta_prev = scratch = None
-        if workspace is not None:
+        if workspace is not None and workspace.delta is not None:
             delta_prev = workspace.delta[k - 1][:m]
             scratch = workspace.scratch[k - 1][:m]
         W = params.coefs[k]
@@ -134,15 +147,15 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=No
             # δ_1 = (δ_2 wᵀ) ⊙ G = (G ⊙ δ_2) diag(w) with G = g'(a_1). G ⊙ δ_2 is
             # one pass over (n_samples, fan_out) where δ_2 wᵀ and ⊙ G are two;
             # diag(w) goes to layer 1's gradients, of shape (fan_in, fan_out).
-            if delta_prev is None:
+            if delta_prev is None and ops is np:
                 delta_prev = np.empty_like(h_prev)
             g_prime = derivative(a_prev, h_prev, out=delta_prev)  # identity: 1
-            np.multiply(g_prime, delta, out=delta_prev)  # G ⊙ δ_2
+            delta_prev = ops.multiply(g_prime, delta, out=delta_prev)  # G ⊙ δ_2
             column_scale = W[:, 0]
         else:
             # with one unit δ_k W_kᵀ is an outer product, which broadcasting
             # computes faster than a K = 1 matrix product
-            product = np.multiply if W.shape[1] == 1 else np.matmul
+            product = ops.multiply if W.shape[1] == 1 else ops.matmul
             delta_prev = product(delta, W.T, out=delta_prev)
             delta_prev *= derivative(a_prev, h_prev, out=scratch)
         delta = delta_prev
@@ -157,6 +170,9 @@ def l2_penalty(params, alpha, n):
     """(α / 2N) Σ_k ‖W_k‖², the weights only, not the biases."""
     if not alpha:
         return 0.0
+    weights = params.weights
+    if not isinstance(weights, np.ndarray):  # a 0-d array, left on the device
+        return 0.5 * alpha * array_ops(weights).xp.sum(weights * weights) / n
     return 0.5 * alpha * float(np.dot(params.weights, params.weights)) / n
 
 
@@ -168,9 +184,14 @@ def loss_and_gradients(
     ``y`` holds regression targets (n_samples, n_outputs) or, for a softmax output,
     integer class indices (n_samples,). With weights w, N = Σ w (SPEC §1).
     """
-    n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-    if workspace is None:  # some derivatives read a_k, which only a workspace keeps
-        workspace = Workspace(params.architecture, X.shape[0], params.flat.dtype)
+    if isinstance(params.flat, np.ndarray):
+        n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        if workspace is None:  # some derivatives read a_k, which a workspace keeps
+            workspace = Workspace(params.architecture, X.shape[0], params.flat.dtype)
+    else:  # N stays on the device (a 0-d array)
+        n = X.shape[0] if sample_weight is None else array_ops(X).xp.sum(sample_weight)
+        if workspace is None:
+            workspace = AllocatingWorkspace(params.architecture)
     layers = forward(params, X, workspace, recorder)
     if recorder is not None:  # h_k, before the loss overwrites a_L with δ_L
         recorder.outputs(layers)
@@ -187,7 +208,7 @@ def predict_output(params, X):
     (a,) = deque(layer_outputs(params, X), maxlen=1)
     output_activation = params.architecture.output_activation
     if output_activation == "sigmoid":
-        sigmoid_inplace(a)
+        a = sigmoid_inplace(a)
     elif output_activation == "exp":
-        exp_inplace(a)
+        a = exp_inplace(a)
     return a

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._custom_activations import resolve_activation
+from ._xp import array_device, array_namespace
 
 
 @dataclass(frozen=True)
@@ -36,32 +37,56 @@ class Parameters:
     Layout: W_1, …, W_L (each row-major), then b_1, …, b_L, so the weights — the
     only parameters the L2 term touches — form one contiguous block ``weights``.
     Without intercepts the b_k are read-only zero arrays outside the buffer.
+
+    ``flat`` is a numpy array or an array of any array API namespace (on any
+    device): the views are then that namespace's, into the same memory.
     """
 
     def __init__(self, architecture, flat):
         self.architecture = architecture
         self.flat = flat
+        numpy = isinstance(flat, np.ndarray)
+        xp = np if numpy else array_namespace(flat)
         self.coefs, self.intercepts = [], []
         start = 0
         for fan_in, fan_out in architecture.shapes:
             stop = start + fan_in * fan_out
-            self.coefs.append(flat[start:stop].reshape(fan_in, fan_out))
+            block = flat[start:stop]
+            shaped = block.reshape(fan_in, fan_out) if numpy else None
+            self.coefs.append(shaped if numpy else xp.reshape(block, (fan_in, fan_out)))
             start = stop
         self.weights = flat[:start]
         for _, fan_out in architecture.shapes:
             if architecture.fit_intercept:
                 self.intercepts.append(flat[start : start + fan_out])
                 start += fan_out
-            else:
+            elif numpy:
                 zeros = np.zeros(fan_out, dtype=flat.dtype)
                 zeros.flags.writeable = False
                 self.intercepts.append(zeros)
+            else:
+                device = array_device(flat)
+                self.intercepts.append(
+                    xp.zeros(fan_out, dtype=flat.dtype, device=device)
+                )
 
     @classmethod
     def zeros(cls, architecture, dtype):
         return cls(architecture, np.zeros(architecture.n_parameters, dtype=dtype))
 
+    def zeros_like(self):
+        """A ``Parameters`` of zeros in this one's namespace, device and dtype."""
+        if isinstance(self.flat, np.ndarray):
+            return Parameters.zeros(self.architecture, self.flat.dtype)
+        return Parameters(
+            self.architecture, array_namespace(self.flat).zeros_like(self.flat)
+        )
+
     def copy(self, dtype=None):
+        if not isinstance(self.flat, np.ndarray):
+            xp = array_namespace(self.flat)
+            flat = xp.astype(self.flat, dtype or self.flat.dtype, copy=True)
+            return Parameters(self.architecture, flat)
         return Parameters(self.architecture, self.flat.astype(dtype or self.flat.dtype))
 
     def __reduce__(self):
@@ -113,3 +138,20 @@ class Workspace:
         self.ones = np.ones(max_rows, dtype)  # 1ᵀ δ as a matrix product
         n_weights = sum(fan_in * fan_out for fan_in, fan_out in architecture.shapes)
         self.l2_term = np.empty(n_weights, dtype)  # (α/N) W, the L2 gradient
+
+    def keep_preactivation(self, k, a):
+        np.copyto(self.pre[k][: a.shape[0]], a)
+
+
+class AllocatingWorkspace:
+    """A ``Workspace`` without buffers, for arrays outside numpy: every quantity
+    is a new array of the namespace, only the kept pre-activations are held."""
+
+    a = delta = scratch = ones = l2_term = None
+
+    def __init__(self, architecture):
+        self.activation = resolve_activation(architecture.activation)
+        self.pre = [None] * (len(architecture.layer_sizes) - 2)
+
+    def keep_preactivation(self, k, a):
+        self.pre[k] = array_namespace(a).asarray(a, copy=True)
