@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.metrics import get_scorer_names
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -23,7 +24,6 @@ from ._custom_activations import Activation
 from ._fitting import FitMixin
 from ._inputs import InputValidationMixin
 from ._network import loss_and_gradients, predict_output
-from ._parameters import Parameters
 from ._persistence import from_plain_state, to_plain_state
 from ._trace import backprop_trace
 from ._training import TrainingLoopMixin
@@ -165,11 +165,17 @@ class BaseBackprop(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True  # X's namespace and device (SPEC §7.2)
         return tags
 
-    def _raw_output(self, X):
+    @property
+    def _fitted_flat(self):
+        """The flat parameter buffer: its namespace and device are the model's."""
+        return self._params.flat
+
+    def _raw_output(self, X, method):
         """ŷ (regression) or the logits a_L (classification), in the model's dtype."""
-        X = self._validate_predict_input(X)
+        X = self._validate_predict_input(X, method)
         with np.errstate(over="ignore"):
             return predict_output(self._params, X)
 
@@ -189,10 +195,12 @@ class BaseBackprop(
         coef_grads : list of ndarray, shapes as ``coefs_``
         intercept_grads : list of ndarray, shapes as ``intercepts_``
         """
-        params, X, y, w = self._objective_inputs(X, y, sample_weight)
-        grads = Parameters.zeros(params.architecture, params.flat.dtype)
+        params, X, y, w = self._objective_inputs(
+            X, y, sample_weight, method="loss_and_gradients"
+        )
+        grads = params.zeros_like()  # in the model's namespace, on its device
         loss = loss_and_gradients(params, X, y, w, self.alpha, grads)
-        return loss, grads.coefs, grads.intercepts
+        return float(loss), grads.coefs, grads.intercepts
 
     def backprop_trace(self, X, y, sample_weight=None):
         """Every layer's a_k, h_k, δ_k and gradients at the current weights.
@@ -214,11 +222,14 @@ class BaseBackprop(
             ``trace.loss`` and ``trace.layers`` (k = 1 … L); ``print(trace)`` shows
             a table of shapes, norms and equations.
         """
-        params, X, y, w = self._objective_inputs(X, y, sample_weight)
+        params, X, y, w = self._objective_inputs(
+            X, y, sample_weight, method="backprop_trace"
+        )
         return backprop_trace(params, X, y, w, self.alpha, type(self).__name__)
 
-    def _objective_inputs(self, X, y, sample_weight):
+    def _objective_inputs(self, X, y, sample_weight, method):
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="_fitted_flat", method=method)
         self._check_params()
         X, _, y, w, _ = self._validate_training_data(X, y, sample_weight, reset=False)
         return self._params, X, y, w

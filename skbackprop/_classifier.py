@@ -4,15 +4,17 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ._activations import log_softmax, softmax
 from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
 from ._fitting import _rollback_on_error
-from ._labels import LabelMixin
+from ._labels import LabelMixin, accuracy_on_host
 from ._network import predict_output
 from ._parameters import Architecture
+from ._xp import array_device, array_namespace
 
 
 class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
@@ -139,7 +141,14 @@ warm_start, verbose
         )
 
     def _validation_score(self, params, X, y, sample_weight):
-        hits = predict_output(params, X).argmax(axis=1) == y
+        logits = predict_output(params, X)
+        if not isinstance(logits, np.ndarray):
+            xp = array_namespace(logits)
+            hits = xp.astype(xp.argmax(logits, axis=1) == y, logits.dtype)
+            if sample_weight is None:
+                return float(xp.mean(hits))
+            return float(xp.sum(hits * sample_weight) / xp.sum(sample_weight))
+        hits = logits.argmax(axis=1) == y
         return float(np.average(hits, weights=sample_weight))
 
     @available_if(BaseBackprop._has_stepping_solver)
@@ -187,6 +196,21 @@ warm_start, verbose
                 validation=(X_val, y_val, sample_weight_val),
             )
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against y, weighted by ``sample_weight``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return accuracy_on_host(self, X, y, sample_weight)
+
     def decision_function(self, X):
         """The logits a_L; for two classes ``a_L[:, 1] − a_L[:, 0]`` (1-D).
 
@@ -198,7 +222,7 @@ warm_start, verbose
         -------
         scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
         """
-        logits = self._raw_output(X)
+        logits = self._raw_output(X, "decision_function")
         return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
 
     def predict(self, X):
@@ -212,8 +236,15 @@ warm_start, verbose
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        winners = self._raw_output(X).argmax(axis=1)
-        return self.classes_[winners]
+        logits = self._raw_output(X, "predict")
+        if isinstance(logits, np.ndarray):
+            return self.classes_[logits.argmax(axis=1)]
+        # on the model's device: the labels follow the logits there when numeric
+        xp, device = array_namespace(logits), array_device(logits)
+        winners = xp.argmax(logits, axis=1)
+        if self.classes_.dtype.kind not in "biuf":
+            return self.classes_[move_to(winners, xp=np, device="cpu")]
+        return xp.take(xp.asarray(self.classes_, device=device), winners)
 
     def predict_proba(self, X):
         """softmax(a_L): class probabilities, columns in the order of ``classes_``.
@@ -226,7 +257,7 @@ warm_start, verbose
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return softmax(self._raw_output(X))
+        return softmax(self._raw_output(X, "predict_proba"))
 
     def predict_log_proba(self, X):
         """log softmax(a_L), computed from the logits (never log(0)).
@@ -239,4 +270,4 @@ warm_start, verbose
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        return log_softmax(self._raw_output(X))
+        return log_softmax(self._raw_output(X, "predict_log_proba"))

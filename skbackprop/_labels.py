@@ -4,8 +4,23 @@ the checks of ``classes=`` and the per-sample factors of ``class_weight``."""
 from numbers import Real
 
 import numpy as np
+from sklearn import config_context
+from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
+
+from ._inputs import input_namespace, to_host
+
+
+def accuracy_on_host(estimator, X, y, sample_weight):
+    """``ClassifierMixin.score``; outside numpy the predicted labels (y-sized) are
+    compared on the host, so the score is exactly numpy's."""
+    y_pred = estimator.predict(X)
+    if input_namespace(X) is None:
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+    y, y_pred, sample_weight = (to_host(a) for a in (y, y_pred, sample_weight))
+    with config_context(array_api_dispatch=False):
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
 
 class LabelMixin:

@@ -82,9 +82,20 @@ class Parameters:
             self.architecture, array_namespace(self.flat).zeros_like(self.flat)
         )
 
+    def moved_to(self, xp, device):
+        """The same parameters in namespace ``xp`` on ``device`` (numpy included),
+        the views rebuilt over the moved buffer."""
+        from sklearn.utils._array_api import move_to
+
+        return Parameters(self.architecture, move_to(self.flat, xp=xp, device=device))
+
     def copy(self, dtype=None):
         if not isinstance(self.flat, np.ndarray):
             xp = array_namespace(self.flat)
+            if isinstance(dtype, np.dtype) or (
+                isinstance(dtype, type) and issubclass(dtype, np.generic)
+            ):
+                dtype = getattr(xp, np.dtype(dtype).name)  # numpy's name for xp's
             flat = xp.astype(self.flat, dtype or self.flat.dtype, copy=True)
             return Parameters(self.architecture, flat)
         return Parameters(self.architecture, self.flat.astype(dtype or self.flat.dtype))

@@ -1,17 +1,25 @@
-"""The training loops: epochs of minibatch steps, early stopping, and L-BFGS."""
+"""The training loops: epochs of minibatch steps, early stopping, and L-BFGS.
+
+Per epoch only a few scalars come back from the arrays' device: the epoch's loss,
+whether the weights are finite, the validation loss and score. L-BFGS runs scipy
+on the host over the parameter vector; the loss and gradient are computed on the
+device, one parameter-sized vector each way per evaluation.
+"""
 
 import time
 import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._array_api import move_to
 
 from ._network import loss_and_gradients
 from ._optimizers import make_optimizer, minimize_lbfgs
 from ._parameters import Parameters, Workspace
-from ._runner import MinibatchRunner
+from ._runner import MinibatchRunner, is_finite
 from ._schedules import make_schedule
 from ._validation import NoValidation, Validation, split_validation
+from ._xp import array_device, array_namespace, numpy_dtype
 
 
 def _warn_if_loss_grew(estimator, losses, factor=100.0):
@@ -108,7 +116,7 @@ class TrainingLoopMixin:
                 order = self._rng.permutation(n_samples) if shuffled else None
                 callbacks.begin_epoch(params)
                 loss = runner.run_epoch(optimizer, order)
-                if not (np.isfinite(loss) and np.isfinite(params.flat).all()):
+                if not (np.isfinite(loss) and is_finite(params.flat)):
                     raise _divergence_error(self, self.n_iter_ + 1)
                 self.n_iter_ += 1
                 self.t_ += n_samples
@@ -149,16 +157,30 @@ class TrainingLoopMixin:
         self._optimizer, self._schedule = optimizer, schedule
 
     def _fit_lbfgs(self, params, X, y, w, validation_data, callbacks):
-        grads = Parameters.zeros(params.architecture, params.flat.dtype)
         dtype = params.flat.dtype
-        # every evaluation is a full batch: reuse its layer buffers rather than
-        # have each evaluation allocate (and page in) them again
-        workspace = Workspace(params.architecture, X.shape[0], dtype)
+        on_host = isinstance(params.flat, np.ndarray)
+        if on_host:
+            grads = Parameters.zeros(params.architecture, dtype)
+            # every evaluation is a full batch: reuse its layer buffers rather than
+            # have each evaluation allocate (and page in) them again
+            workspace = Workspace(params.architecture, X.shape[0], dtype)
+        else:
+            grads, workspace = params.zeros_like(), None
+            xp, device = array_namespace(params.flat), array_device(params.flat)
+
+        def to_model(theta):
+            """scipy's float64 θ (host) as the model's parameters."""
+            if on_host:
+                return theta.astype(dtype, copy=False)
+            return xp.asarray(theta.astype(numpy_dtype(dtype)), device=device)
 
         def objective(theta):
-            params.flat[...] = theta.astype(dtype, copy=False)
+            params.flat[...] = to_model(theta)
             loss = loss_and_gradients(params, X, y, w, self.alpha, grads, workspace)
-            return loss, grads.flat.astype(np.float64)
+            if on_host:
+                return loss, grads.flat.astype(np.float64)
+            gradient = move_to(grads.flat, xp=np, device="cpu")
+            return float(loss), gradient.astype(np.float64)
 
         start_time = time.perf_counter()
         self.n_iter_ = 0
@@ -172,6 +194,8 @@ class TrainingLoopMixin:
             self.loss_curve_.append(float(intermediate_result.fun))
             self.loss_ = self.loss_curve_[-1]
             iterate = Parameters(params.architecture, intermediate_result.x)
+            if not on_host:
+                iterate = Parameters(params.architecture, to_model(iterate.flat))
             validated = validation.evaluate(iterate.copy(dtype)) is not None
             self._report_epoch(start_time, validated)
             callbacks.begin_epoch()
@@ -179,12 +203,15 @@ class TrainingLoopMixin:
                 raise StopIteration  # a callback asked to stop: scipy ends here
 
         with np.errstate(all="ignore"):
+            theta0 = (
+                params.flat if on_host else move_to(params.flat, xp=np, device="cpu")
+            )
             result = minimize_lbfgs(
-                objective, params.flat, self.max_iter, self.tol, callback=record
+                objective, theta0, self.max_iter, self.tol, callback=record
             )
         if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
             raise _divergence_error(self, self.n_iter_)
-        params.flat[...] = result.x
+        params.flat[...] = result.x if on_host else to_model(result.x)
         self.n_iter_ = int(result.nit)
         self.t_ += X.shape[0] * self.n_iter_
         self.loss_ = float(result.fun)

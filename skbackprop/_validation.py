@@ -16,10 +16,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
+from sklearn.utils._array_api import move_to
 from sklearn.utils.validation import validate_data
 
+from ._inputs import _host_stand_in
 from ._losses import loss_and_output_delta
 from ._network import layer_outputs
+from ._xp import array_namespace
 
 
 def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
@@ -53,8 +56,12 @@ def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
             X_val = X_val.tocsr()
         y_encoded, _ = estimator._encode_targets(y_val, first_call=False)
         if y_encoded.dtype.kind == "f":
-            y_encoded = y_encoded.astype(X.dtype, copy=False)
+            y_encoded = y_encoded.astype(_host_stand_in(X).dtype, copy=False)
         w_val = estimator._combined_weights(X_val, y_encoded, sample_weight_val)
+        if not isinstance(X_val, np.ndarray) and not sp.issparse(X_val):
+            y_encoded = move_to(
+                y_encoded, xp=array_namespace(X_val), device=X_val.device
+            )
     except ValueError as error:
         raise ValueError(f"Invalid validation data (X_val, y_val): {error}") from error
     return X_val, y_val, y_encoded, w_val
@@ -101,6 +108,8 @@ def split_validation(estimator, X, y, y_raw, w):
     """Hold out ``validation_fraction``: ``(X, y, w), (X_val, y_raw_val, y_val,
     w_val)``, drawn from the estimator's random stream."""
     stratify = y if estimator._stratify_validation else None
+    if not isinstance(y, np.ndarray):
+        return _split_on_device(estimator, X, y, y_raw, w)
     arrays = (X, y, y_raw) if w is None else (X, y, y_raw, w)
     parts = train_test_split(
         *arrays,
@@ -121,9 +130,54 @@ def split_validation(estimator, X, y, y_raw, w):
     return (X, y, w), (X_val, y_raw_val, y_val, w_val)
 
 
+def _total(w):
+    """Σ w: a Python float on numpy, a 0-d array of w's namespace elsewhere."""
+    if isinstance(w, np.ndarray):
+        return float(w.sum())
+    return array_namespace(w).sum(w)
+
+
+def _copy(flat):
+    if isinstance(flat, np.ndarray):
+        return flat.copy()
+    return array_namespace(flat).asarray(flat, copy=True)
+
+
+def _split_on_device(estimator, X, y, y_raw, w):
+    """``split_validation`` for arrays outside numpy: the same split (the rows
+    train_test_split draws, stratified by the labels y encodes one to one),
+    taken on the device."""
+    xp = array_namespace(X)
+    stratify = y_raw if estimator._stratify_validation else None
+    train, held_out = train_test_split(
+        np.arange(X.shape[0]),
+        test_size=estimator.validation_fraction,
+        random_state=estimator._rng,
+        stratify=stratify,
+    )
+    if w is not None and not (
+        bool(xp.sum(xp.take(w, xp.asarray(train, device=X.device))) > 0)
+        and bool(xp.sum(xp.take(w, xp.asarray(held_out, device=X.device))) > 0)
+    ):
+        raise ValueError(
+            "With early_stopping=True both the training part and the held-out "
+            f"validation part (validation_fraction={estimator.validation_fraction}) "
+            "need samples of positive weight: give more samples a positive "
+            "sample_weight, or set early_stopping=False."
+        )
+
+    def take(rows, *arrays):
+        index = xp.asarray(rows, device=X.device)
+        return [None if a is None else xp.take(a, index, axis=0) for a in arrays]
+
+    X_train, y_train, w_train = take(train, X, y, w)
+    X_val, y_val, w_val = take(held_out, X, y, w)
+    return (X_train, y_train, w_train), (X_val, y_raw[held_out], y_val, w_val)
+
+
 def validation_loss(params, X, y, w):
     """The data term of the loss on (X, y, w) (§1 conventions, no L2 term)."""
-    n = X.shape[0] if w is None else float(w.sum())
+    n = X.shape[0] if w is None else _total(w)
     (a_L,) = deque(layer_outputs(params, X), maxlen=1)
     output_activation = params.architecture.output_activation
     return float(loss_and_output_delta(output_activation, a_L, y, w, n)[0])
@@ -152,7 +206,7 @@ class Validation:
         self.estimator = estimator
         self.X, self.y_raw, self.y, self.w = data
         self.keep_best = keep_best
-        self.best_flat = params.flat.copy() if keep_best else None
+        self.best_flat = _copy(params.flat) if keep_best else None
         self._score = self._make_score(estimator)
         if continued and estimator.validation_scores_ is not None:
             estimator.validation_scores_ = list(estimator.validation_scores_)
@@ -194,7 +248,7 @@ class Validation:
         if score > estimator.best_validation_score_:
             estimator.best_validation_score_ = score
             if self.keep_best:
-                self.best_flat = params.flat.copy()
+                self.best_flat = _copy(params.flat)
         return improved
 
     def restore_best(self, params):

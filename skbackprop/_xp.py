@@ -134,6 +134,30 @@ def array_ops(a):
     return _allocating_ops(array_namespace(a))
 
 
+def numpy_dtype(dtype):
+    """The numpy float dtype of a float dtype of any namespace."""
+    if isinstance(dtype, np.dtype) or (
+        isinstance(dtype, type) and issubclass(dtype, np.generic)
+    ):
+        return np.dtype(dtype)
+    return np.dtype(np.float32 if "float32" in str(dtype) else np.float64)
+
+
+def copy_array(a):
+    """A copy of an array of any namespace."""
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return array_namespace(a).asarray(a, copy=True)
+
+
+def norm(a):
+    """‖a‖ (Frobenius) as a Python float, for an array of any namespace."""
+    if isinstance(a, np.ndarray):
+        return float(np.linalg.norm(a))
+    xp = array_namespace(a)
+    return float(xp.sqrt(xp.sum(a * a)))
+
+
 def special_ops(a):
     """Like ``array_ops``, with ``expit`` and ``ndtr`` for numpy too."""
     if isinstance(a, np.ndarray):

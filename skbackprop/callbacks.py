@@ -11,8 +11,10 @@ epoch's update, and the shares of saturated and dead units::
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._custom_activations import resolve_activation
+from ._xp import array_namespace, copy_array, norm
 
 __all__ = ["GradientMonitor"]
 
@@ -70,7 +72,7 @@ class GradientMonitor:
 
     def on_fit_task_begin(self, estimator, context, *, fitted_estimator=None):
         if context.task_name == "epoch" and fitted_estimator is not None:
-            self._start = [W.copy() for W in fitted_estimator.coefs_]
+            self._start = [copy_array(W) for W in fitted_estimator.coefs_]
 
     def on_fit_task_end(
         self,
@@ -84,10 +86,17 @@ class GradientMonitor:
     ):
         if context.task_name != "epoch" or fitted_estimator is None:
             return False
-        rows = slice(None, self.max_samples)
+        rows = slice(
+            None,
+            None if self.max_samples is None else min(self.max_samples, X.shape[0]),
+        )
         weights = (metadata or {}).get("sample_weight")
-        weights = None if weights is None else np.asarray(weights)[rows]
-        trace = fitted_estimator.backprop_trace(X[rows], y[rows], weights)
+        if isinstance(X, np.ndarray) or sp.issparse(X):
+            weights = None if weights is None else np.asarray(weights)[rows]
+            trace = fitted_estimator.backprop_trace(X[rows], y[rows], weights)
+        else:  # an array of another namespace: X's rows stay on its device
+            weights = None if weights is None else weights[rows]
+            trace = fitted_estimator.backprop_trace(X[rows, ...], y[rows], weights)
         coefs = fitted_estimator.coefs_
         start = self._start if self._start is not None else self._previous
         self._epochs += 1
@@ -102,8 +111,8 @@ class GradientMonitor:
                     "activation": fitted_estimator.out_activation_
                     if k == last
                     else layer_activation.name,
-                    "grad_norm": float(np.linalg.norm(record.coef_grad)),
-                    "weight_norm": float(np.linalg.norm(coefs[k])),
+                    "grad_norm": norm(record.coef_grad),
+                    "weight_norm": norm(coefs[k]),
                     "update_ratio": _update_ratio(coefs[k], start, k),
                     "saturated": np.nan
                     if k == last
@@ -111,7 +120,7 @@ class GradientMonitor:
                     "dead": np.nan if k == last else _dead(record.h),
                 }
             )
-        self._previous = [W.copy() for W in coefs]
+        self._previous = [copy_array(W) for W in coefs]
         self._start = None
         return False
 
@@ -119,17 +128,25 @@ class GradientMonitor:
 def _update_ratio(W, start, k):
     if start is None:
         return np.nan
-    norm = float(np.linalg.norm(start[k]))
-    change = float(np.linalg.norm(W - start[k]))
-    return change / norm if norm > 0 else np.nan
+    size = norm(start[k])
+    change = norm(W - start[k])
+    return change / size if size > 0 else np.nan
 
 
 def _saturated(layer_activation, record):
     if layer_activation.name not in SATURATING:
         return np.nan
     g_prime = layer_activation.derivative(record.a, record.h)
+    if not isinstance(g_prime, np.ndarray):
+        xp = array_namespace(g_prime)
+        return float(
+            xp.mean(xp.astype(xp.abs(g_prime) < SATURATION_THRESHOLD, g_prime.dtype))
+        )
     return float(np.mean(np.abs(g_prime) < SATURATION_THRESHOLD))
 
 
 def _dead(h):
+    if not isinstance(h, np.ndarray):
+        xp = array_namespace(h)
+        return float(xp.mean(xp.astype(xp.all(h == 0, axis=0), h.dtype)))
     return float(np.mean(np.all(h == 0, axis=0)))
