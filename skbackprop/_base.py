@@ -3,10 +3,11 @@ estimator provides, the fitted parameters as views, persistence as plain values 
 the public gradient window. The training methods are in ``_fitting``, the input
 validation in ``_inputs``, the epoch loops in ``_training``."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import get_scorer_names
 from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import (
@@ -24,9 +25,12 @@ from ._custom_activations import Activation
 from ._fitting import FitMixin
 from ._inputs import InputValidationMixin
 from ._network import loss_and_gradients, predict_output
+from ._optimizers import move_optimizer_state
+from ._parameters import Parameters
 from ._persistence import from_plain_state, to_plain_state
 from ._trace import backprop_trace
 from ._training import TrainingLoopMixin
+from ._xp import copy_array
 
 DOC_LINK_TEMPLATE = "https://pypi.org/project/skbackprop/#api-in-brief"
 # The ``activation`` parameter of the estimators with hidden_layer_sizes.
@@ -161,6 +165,26 @@ class BaseBackprop(
 
     def __setstate__(self, state):
         super().__setstate__(from_plain_state(state))
+
+    def __sklearn_array_api_convert__(self, converter):
+        """This model with its arrays moved by ``converter`` (scikit-learn's
+        ``move_estimator_to(est, xp, device)`` calls it): the flat parameter buffer
+        once, its ``coefs_``/``intercepts_`` views rebuilt over the moved buffer,
+        and the optimizer's state, so ``partial_fit`` continues there. Labels
+        (``classes_``) stay numpy, as scikit-learn keeps them."""
+        moved = clone(self)
+        for key, value in vars(self).items():
+            if key == "_params":
+                flat = converter(value.flat)
+                if flat is value.flat:  # already there: a copy all the same
+                    flat = copy_array(flat)
+                value = Parameters(value.architecture, flat)
+            elif key == "_optimizer" and value is not None:
+                value = move_optimizer_state(value, converter)
+            else:
+                value = copy.deepcopy(value)
+            setattr(moved, key, value)
+        return moved
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

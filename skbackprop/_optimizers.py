@@ -147,6 +147,23 @@ class Adam(_Stepper):
         theta += s
 
 
+def move_optimizer_state(optimizer, converter):
+    """A copy of ``optimizer`` with its state arrays (velocity, moments) moved by
+    ``converter`` to another namespace or device; no scratch buffer."""
+    moved = copy.copy(optimizer)
+    moved.__dict__.pop("_scratch", None)
+    for name in optimizer._state:
+        value = getattr(optimizer, name)
+        if value is not None and not isinstance(value, (int, float)):
+            value = converter(value)
+        setattr(
+            moved,
+            name,
+            copy.deepcopy(value) if value is getattr(optimizer, name) else value,
+        )
+    return moved
+
+
 def make_optimizer(estimator, previous=None):
     """The stepping optimizer the estimator's current parameters ask for (not
     lbfgs), continuing ``previous``'s state when it is of the same kind."""

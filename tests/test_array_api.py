@@ -3,15 +3,23 @@ X's namespace, on X's device (SPEC §7.2): array-api-strict on its CPU device an
 on the simulated ``device1`` (which refuses silent conversion to numpy), and torch
 on the CPU. Every result equals the numpy fit's in float64 to 1e-9."""
 
+import pickle
+
 import array_api_strict
 import numpy as np
+import onnxruntime
 import pytest
 import sklearn
+import skops.io as sio
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.externals.array_api_compat import array_namespace
-from sklearn.utils._array_api import get_namespace_and_device, move_to
+from sklearn.utils._array_api import (
+    get_namespace_and_device,
+    move_estimator_to,
+    move_to,
+)
 
 from skbackprop import (
     Activation,
@@ -325,3 +333,60 @@ def test_fit_on_device1_reads_back_a_few_scalars_per_epoch(kind, solver, transfe
     # epoch the loss, the batches' weights, a finiteness flag, the validation
     # loss and score
     assert counts[10] <= 8 + 3 * 8
+
+
+# -- moving a fitted model between namespaces ---------------------------------------
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_move_estimator_to_keeps_the_flat_buffer_and_its_views(kind, solver, on):
+    est = ESTIMATORS[kind]().set_params(solver=solver, random_state=0)
+    est.fit(on(X), on(target(kind)))
+    back = move_estimator_to(est, np, "cpu")
+    assert isinstance(back._params.flat, np.ndarray)
+    for view in back.coefs_ + back.intercepts_:
+        assert np.shares_memory(view, back._params.flat)
+    assert_allclose(back.predict(X), host(est.predict(on(X))), atol=1e-12)
+    there = move_estimator_to(back, to_xp(on), to_device(on))
+    assert_on(there._params.flat, on)
+    there._params.flat[...] = 0.0  # the views follow their buffer
+    assert all(float(to_xp(on).sum(view * view)) == 0.0 for view in there.coefs_)
+    # the optimizer's state moves too: partial_fit continues where fit ended
+    extra = {"classes": np.unique(Y_CLF)} if kind == "classifier" else {}
+    continued = move_estimator_to(est, to_xp(on), to_device(on))
+    continued.partial_fit(on(X), on(target(kind)), **extra)
+    back.partial_fit(X, target(kind), **extra)
+    assert_same_model(continued, back)
+    assert host(est._params.flat).shape == back._params.flat.shape  # est unchanged
+
+
+def to_xp(on):
+    return array_namespace(on(X))
+
+
+def to_device(on):
+    return get_namespace_and_device(on(X))[2]
+
+
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_a_model_fitted_elsewhere_pickles_and_moved_back_saves_and_exports(kind, on):
+    est = ESTIMATORS[kind]().set_params(random_state=0).fit(on(X), on(target(kind)))
+    expected = host(est.predict(on(X)))
+    if on.device != array_api_strict.Device("device1"):  # pickle in its namespace
+        again = pickle.loads(pickle.dumps(est))
+        assert_allclose(host(again.predict(on(X))), expected)
+    back = move_estimator_to(est, np, "cpu")
+    dumped = sio.dumps(back)
+    loaded = sio.loads(dumped, trusted=sio.get_untrusted_types(data=dumped))
+    assert_allclose(loaded.predict(X), expected, atol=1e-12)
+    from skbackprop.onnx import to_onnx
+
+    options = {"zipmap": False} if kind == "classifier" else None
+    model = to_onnx(back, X[:1], options=options)
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    outputs = session.run(None, {session.get_inputs()[0].name: X})
+    if kind == "classifier":
+        assert_array_equal(outputs[0], back.predict(X))
+    else:
+        assert_allclose(outputs[0].reshape(expected.shape), expected, atol=1e-5)
