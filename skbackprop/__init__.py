@@ -3,6 +3,7 @@
 from ._classifier import SoftmaxMLPClassifier
 from ._custom_activations import Activation, ActivationCheckReport, check_activation
 from ._gradcheck import GradientCheckReport, check_gradients
+from ._mlp_classifier import BackpropMLPClassifier
 from ._mlp_regressor import BackpropMLPRegressor
 from ._regressor import TwoLayerSigmoidRegressor
 from ._trace import BackpropTrace, LayerTrace
@@ -10,8 +11,9 @@ from ._trace import BackpropTrace, LayerTrace
 __all__ = [
     "Activation",
     "ActivationCheckReport",
-    "BackpropTrace",
+    "BackpropMLPClassifier",
     "BackpropMLPRegressor",
+    "BackpropTrace",
     "GradientCheckReport",
     "LayerTrace",
     "SoftmaxMLPClassifier",

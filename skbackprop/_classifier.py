@@ -3,18 +3,15 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._array_api import move_to
+from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 
 from ._activations import log_softmax, softmax
 from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
-from ._fitting import _rollback_on_error
-from ._labels import LabelMixin, accuracy_on_host
+from ._labels import LabelMixin, accuracy_on_host, labels_of
 from ._network import predict_output
 from ._parameters import Architecture
-from ._xp import array_device, array_namespace
+from ._xp import array_namespace
 
 
 class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
@@ -22,7 +19,10 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
 
     ``h_k = g(h_{k−1} W_k + b_k)`` for the hidden layers, ``ŷ = softmax(a_L)``,
     minimising the mean cross-entropy ``−log ŷ_l`` plus ``α/(2N) Σ ‖W‖²``. Binary
-    problems use a two-unit softmax as well.
+    problems use a two-unit softmax as well: this is the seed-003 network, kept
+    to read beside its derivation (SPEC §1 conventions). For scikit-learn's
+    ``MLPClassifier`` conventions — one logistic unit for two classes, a
+    multilabel y — use :class:`BackpropMLPClassifier`.
 
     Parameters
     ----------
@@ -76,9 +76,6 @@ warm_start, verbose
         "activation": ACTIVATION_CONSTRAINT,
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
-    _multi_output = False
-    _y_numeric = False
-    _stratify_validation = True
 
     def __init__(
         self,
@@ -133,6 +130,17 @@ warm_start, verbose
         self.warm_start = warm_start
         self.verbose = verbose
 
+    def _refuse_multilabel(self):
+        raise ValueError(
+            "SoftmaxMLPClassifier is the seed-003 softmax network: its outputs sum "
+            "to 1, one class per sample, so it cannot fit a multilabel indicator y. "
+            "Use BackpropMLPClassifier, which fits one logistic output per label "
+            "as scikit-learn's MLPClassifier does."
+        )
+
+    def _encode_classes(self, indices):
+        return indices, len(self.classes_)  # one softmax unit per class, two included
+
     def _architecture(self, n_features, n_outputs):
         return Architecture(
             layer_sizes=(n_features, *hidden_widths(self), n_outputs),
@@ -150,51 +158,6 @@ warm_start, verbose
             return float(xp.sum(hits * sample_weight) / xp.sum(sample_weight))
         hits = logits.argmax(axis=1) == y
         return float(np.average(hits, weights=sample_weight))
-
-    @available_if(BaseBackprop._has_stepping_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(
-        self,
-        X,
-        y,
-        sample_weight=None,
-        *,
-        classes=None,
-        X_val=None,
-        y_val=None,
-        sample_weight_val=None,
-    ):
-        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-        classes : array-like of shape (n_classes,), default=None
-            Every class the model will ever see; required on the first call.
-        X_val, y_val, sample_weight_val : default=None
-            Validation data: one point is appended to ``validation_loss_curve_``
-            and ``validation_scores_`` per call.
-
-        Returns
-        -------
-        self : SoftmaxMLPClassifier
-        """
-        with _rollback_on_error(self):
-            if not self.__sklearn_is_fitted__() and classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit "
-                    "(every label the model will see, e.g. classes=np.unique(y))."
-                )
-            return self._fit(
-                X,
-                y,
-                sample_weight,
-                incremental=True,
-                classes=classes,
-                validation=(X_val, y_val, sample_weight_val),
-            )
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of ``predict(X)`` against y, weighted by ``sample_weight``.
@@ -239,12 +202,7 @@ warm_start, verbose
         logits = self._raw_output(X, "predict")
         if isinstance(logits, np.ndarray):
             return self.classes_[logits.argmax(axis=1)]
-        # on the model's device: the labels follow the logits there when numeric
-        xp, device = array_namespace(logits), array_device(logits)
-        winners = xp.argmax(logits, axis=1)
-        if self.classes_.dtype.kind not in "biuf":
-            return self.classes_[move_to(winners, xp=np, device="cpu")]
-        return xp.take(xp.asarray(self.classes_, device=device), winners)
+        return labels_of(self.classes_, array_namespace(logits).argmax(logits, axis=1))
 
     def predict_proba(self, X):
         """softmax(a_L): class probabilities, columns in the order of ``classes_``.

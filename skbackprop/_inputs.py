@@ -23,6 +23,7 @@ from sklearn.utils._array_api import (
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
@@ -123,6 +124,7 @@ class InputValidationMixin:
         )
         if sp.issparse(X):
             X = X.tocsr()  # minibatches are row slices
+        y = self._labels_as_vector(y)
         y_encoded, n_outputs = self._encode_targets(
             y, first_call=reset, classes=classes
         )
@@ -132,6 +134,13 @@ class InputValidationMixin:
         if namespace is not None:
             y_encoded = move_to(y_encoded, xp=namespace[0], device=namespace[1])
         return X, y, y_encoded, w, n_outputs
+
+    def _labels_as_vector(self, y):
+        """A classifier's column of labels (n_samples, 1) as a 1-D y, with
+        scikit-learn's ``DataConversionWarning`` (a regressor keeps its y)."""
+        if not self._y_numeric and y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return y
 
     def _combined_weights(self, X, y, sample_weight):
         """The weights Σ-checked on the host, in X's dtype, namespace and device."""

@@ -1,15 +1,56 @@
-"""The classifier's labels: ``classes_``, their encoding as indices for the loss,
-the checks of ``classes=`` and the per-sample factors of ``class_weight``."""
+"""The classifiers' labels: ``classes_``, their encoding for the loss, the checks of
+``classes=``, the per-sample factors of ``class_weight``, and ``partial_fit``.
+
+y comes in one of three kinds (``_y_kind_``): "binary" and "multiclass" label
+vectors, and "multilabel", an indicator matrix (n_samples, n_labels) of 0/1 — as
+scikit-learn's ``type_of_target`` sees them. Each classifier says how it encodes
+class indices for its output (``_encode_classes``) and whether it takes a
+multilabel y (``_multilabel``).
+"""
 
 from numbers import Real
 
 import numpy as np
 from sklearn import config_context
+from sklearn.base import _fit_context
 from sklearn.metrics import accuracy_score
+from sklearn.utils._array_api import move_to
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
+from ._fitting import FitMixin, _rollback_on_error
 from ._inputs import input_namespace, to_host
+from ._xp import array_device, array_namespace
+
+_KIND_TEXT = {True: "a multilabel indicator matrix", False: "a 1-D y of labels"}
+
+
+def label_kind(y):
+    """ "binary", "multiclass" or "multilabel" for a validated classification y."""
+    check_classification_targets(y)
+    target_type = type_of_target(y)
+    if target_type == "multilabel-indicator":
+        return "multilabel"
+    if y.ndim == 2:
+        raise ValueError(
+            f"y is a 2-D array of {target_type} targets, one label per column: the "
+            "classifier takes a 1-D y of labels or a multilabel indicator matrix "
+            "of 0/1. Wrap it in sklearn.multioutput.MultiOutputClassifier for "
+            "several multiclass outputs."
+        )
+    return "binary" if target_type == "binary" else "multiclass"
+
+
+def labels_of(classes, indices):
+    """``classes[indices]``; outside numpy on the indices' device when the labels
+    are numbers (strings stay numpy, on the host)."""
+    if isinstance(indices, np.ndarray):
+        return classes[indices]
+    if classes.dtype.kind not in "biuf":
+        return classes[move_to(indices, xp=np, device="cpu")]
+    xp = array_namespace(indices)
+    return xp.take(xp.asarray(classes, device=array_device(indices)), indices)
 
 
 def accuracy_on_host(estimator, X, y, sample_weight):
@@ -24,7 +65,23 @@ def accuracy_on_host(estimator, X, y, sample_weight):
 
 
 class LabelMixin:
-    """The label hooks of ``SoftmaxMLPClassifier`` (see ``BaseBackprop``)."""
+    """The label hooks of the classifiers (see ``BaseBackprop``)."""
+
+    _multi_output = True  # 2-D y is validated here: a column is a label vector
+    _y_numeric = False
+    _multilabel = False  # whether an indicator y is accepted
+
+    @property
+    def _stratify_validation(self):
+        # as scikit-learn's MLPClassifier: stratified, except for a multilabel y
+        return getattr(self, "_y_kind_", None) != "multilabel"
+
+    def _refuse_multilabel(self):
+        raise NotImplementedError
+
+    def _encode_classes(self, indices):
+        """The loss's encoding of class indices, and the number of outputs."""
+        raise NotImplementedError
 
     def _check_derived_params(self, *, incremental):
         if isinstance(self.class_weight, dict):
@@ -64,7 +121,18 @@ class LabelMixin:
         return labels
 
     def _encode_targets(self, y, *, first_call, classes=None):
-        check_classification_targets(y)
+        kind = label_kind(y)
+        if kind == "multilabel" and not self._multilabel:
+            self._refuse_multilabel()
+        fitted_kind = getattr(self, "_y_kind_", "multiclass")  # 0.2 models: none
+        if not first_call and (kind == "multilabel") != (fitted_kind == "multilabel"):
+            raise ValueError(
+                f"y is {_KIND_TEXT[kind == 'multilabel']}, but this model was "
+                f"fitted on {_KIND_TEXT[fitted_kind == 'multilabel']}; refit "
+                "(warm_start=False) to change the kind of problem."
+            )
+        if kind == "multilabel":
+            return self._encode_indicator(y, first_call=first_call, classes=classes)
         if classes is not None:
             labels = self._check_classes(classes)
         if first_call:
@@ -77,6 +145,7 @@ class LabelMixin:
                         f"{labels[0]!r}."
                     )
             self.classes_ = labels
+            self._y_kind_ = "binary" if len(labels) == 2 else "multiclass"
         elif classes is not None and not np.array_equal(labels, self.classes_):
             raise ValueError(
                 f"classes={classes!r} differs from the classes of the first "
@@ -88,11 +157,35 @@ class LabelMixin:
                 f"y contains labels {unknown!r} not in classes {self.classes_!r}; "
                 "pass every class in `classes=` on the first partial_fit call."
             )
-        return np.searchsorted(self.classes_, y), len(self.classes_)
+        return self._encode_classes(np.searchsorted(self.classes_, y))
+
+    def _encode_indicator(self, y, *, first_call, classes):
+        """A multilabel y: one 0/1 column per label, labels 0 … n_labels − 1
+        (``classes_``, as scikit-learn's ``LabelBinarizer``). The columns name
+        the labels: ``classes=`` is required on a first ``partial_fit`` but not
+        read, as in scikit-learn's ``MLPClassifier``."""
+        n_labels = y.shape[1]
+        if first_call:
+            self.classes_ = np.arange(n_labels)
+            self._y_kind_ = "multilabel"
+        elif n_labels != len(self.classes_):
+            raise ValueError(
+                f"y has {n_labels} label columns but this model was fitted with "
+                f"{len(self.classes_)}; refit (warm_start=False) to change them."
+            )
+        return y.astype(np.float64), n_labels
 
     def _target_weights(self, y):
         if self.class_weight is None:
             return None
+        if getattr(self, "_y_kind_", None) == "multilabel":
+            raise ValueError(
+                "class_weight is not supported for a multilabel y: each sample has "
+                "several labels, so a weight per class gives no weight per sample. "
+                "Pass per-sample weights as sample_weight instead."
+            )
+        if y.ndim == 2:  # one logistic column: 1.0 for classes_[1]
+            y = y[:, 0].astype(np.intp)
         if self.class_weight == "balanced":
             # over the classes present in this y (a subset in warm_start or a check)
             present = np.unique(y)
@@ -104,3 +197,52 @@ class LabelMixin:
                 self.class_weight, classes=labels, y=labels[y]
             )
         return per_class[y]
+
+    @available_if(FitMixin._has_stepping_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        classes=None,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """One epoch over (X, y) (gd: one full-batch step), continuing the optimizer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels, or a multilabel indicator matrix where the classifier takes
+            one.
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class the model will ever see; required on the first call.
+            For a multilabel y the columns are the labels and ``classes`` is not
+            read (as scikit-learn's ``MLPClassifier``).
+        X_val, y_val, sample_weight_val : default=None
+            Validation data: one point is appended to ``validation_loss_curve_``
+            and ``validation_scores_`` per call.
+
+        Returns
+        -------
+        self : object
+        """
+        with _rollback_on_error(self):
+            if not self.__sklearn_is_fitted__() and classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit "
+                    "(every label the model will see, e.g. classes=np.unique(y))."
+                )
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                incremental=True,
+                classes=classes,
+                validation=(X_val, y_val, sample_weight_val),
+            )

@@ -16,6 +16,8 @@ batch's loss back only once per epoch, never once per batch.
 import math
 
 import numpy as np
+from scipy.special import xlogy
+from sklearn.utils._array_api import _xlogy
 
 from ._activations import exp_inplace, sigmoid_inplace
 from ._xp import array_ops
@@ -52,6 +54,20 @@ def _row_sums_of_squares(r):
     if isinstance(r, np.ndarray):
         return np.einsum("ij,ij->i", r, r)
     return array_ops(r).xp.sum(r * r, axis=1)
+
+
+def _row_sums(values):
+    """Σ_j values_ij per row."""
+    if isinstance(values, np.ndarray):
+        return values.sum(axis=1)
+    return array_ops(values).xp.sum(values, axis=1)
+
+
+def _xlogx(y):
+    """y log y with 0 log 0 = 0: scipy's on numpy, scikit-learn's elsewhere."""
+    if isinstance(y, np.ndarray):
+        return xlogy(y, y)
+    return _xlogy(y, y, xp=array_ops(y).xp)
 
 
 def _scale(w, n):
@@ -173,27 +189,88 @@ def _cross_entropy_and_delta_on_device(a, y, w, n):
 def poisson_and_delta(a, y, w, n):
     """Half Poisson deviance and ∂L/∂a for the exp output ŷ = e^a.
 
-    L = (1/N) Σ_i w_i Σ_j (ŷ_ij − y_ij log ŷ_ij), the half deviance without the
-    terms in y alone; with log ŷ = a it is computed as e^a − y·a, never log(ŷ).
+    L = (1/N) Σ_i w_i Σ_j (y log(y/ŷ) − y + ŷ), scikit-learn's half deviance, ≥ 0
+    and 0 only at ŷ = y; with log ŷ = a it is computed as
+    (e^a − y·a) + (y log y − y), never log(ŷ), the second bracket in y alone.
     The canonical pair: ∂/∂a (e^a − y·a) = e^a − y, so ∂L/∂a = (w_i/N)(ŷ − y).
     ``a`` is overwritten with the delta.
     """
     ops = array_ops(a)
     y_log_y_hat = ops.multiply(y, a)  # y · log ŷ = y · a, before a changes
     y_hat = exp_inplace(a)
-    difference = ops.subtract(y_hat, y_log_y_hat, out=y_log_y_hat)
-    per_sample = (np if ops is np else ops.xp).sum(difference, axis=1)
-    loss = _weighted_mean(per_sample, w, n)
+    per_entry = ops.subtract(y_hat, y_log_y_hat, out=y_log_y_hat)  # ŷ − y log ŷ
+    per_entry += _xlogx(y) - y  # + y log y − y (0 log 0 = 0)
+    loss = _weighted_mean(_row_sums(per_entry), w, n)
     delta = ops.subtract(y_hat, y, out=y_hat)  # ŷ − y
     delta *= _scale(w, n)
     return loss, delta
 
 
-def loss_and_output_delta(output_activation, a, y, w, n):
-    """Dispatch to the loss that goes with the output activation: cross-entropy
-    for softmax, Poisson for exp, squared error for identity and sigmoid."""
-    if output_activation == "softmax":
-        return cross_entropy_and_delta(a, y, w, n)
-    if output_activation == "exp":
-        return poisson_and_delta(a, y, w, n)
-    return squared_error_and_delta(a, y, w, n, output_activation)
+def binary_cross_entropy_and_delta(a, y, w, n):
+    """Binary cross-entropy summed over the logistic outputs, and ∂L/∂a.
+
+    ŷ = σ(a), one unit per label (one for a binary problem), y ∈ {0, 1}:
+    L = −(1/N) Σ_i w_i Σ_j [y log σ(a) + (1 − y) log(1 − σ(a))]. With
+    log σ(a) = −softplus(−a) and log(1 − σ(a)) = −softplus(a), each term is
+    softplus(a) − y·a, computed as max(a, 0) + log(1 + e^(−|a|)) − y·a: no
+    overflow, never log(0). The canonical pair: ∂/∂a (softplus(a) − y·a) = σ(a) − y,
+    so ∂L/∂a = (w_i/N)(σ(a) − y). ``a`` is overwritten with the delta.
+    """
+    ops = array_ops(a)
+    xp = np if ops is np else ops.xp
+    per_entry = xp.abs(a)
+    per_entry = ops.negative(per_entry, out=per_entry)
+    per_entry = ops.exp(per_entry, out=per_entry)  # e^(−|a|) ∈ (0, 1]
+    per_entry = ops.log1p(per_entry, out=per_entry)
+    per_entry += ops.maximum(a, 0.0)  # softplus(a)
+    per_entry -= y * a  # softplus(a) − y·a
+    loss = _weighted_mean(_row_sums(per_entry), w, n)
+    y_hat = sigmoid_inplace(a)
+    delta = ops.subtract(y_hat, y, out=y_hat)  # σ(a) − y
+    delta *= _scale(w, n)
+    return loss, delta
+
+
+def output_mean_squared_error_and_delta(a, y, w, n, output_activation):
+    """Squared error averaged over the P outputs as well, and ∂L/∂a.
+
+    L = 1/(2NP) Σ_i w_i Σ_j (y_ij − ŷ_ij)², scikit-learn's ``MLPRegressor`` loss:
+    the seeds' squared error with N·P in place of N, and so is its delta,
+    ∂L/∂a = (w_i/(NP))(ŷ − y) for the identity output.
+    """
+    return squared_error_and_delta(a, y, w, n * a.shape[1], output_activation)
+
+
+def _cross_entropy(a, y, w, n, output_activation):
+    return cross_entropy_and_delta(a, y, w, n)
+
+
+def _poisson(a, y, w, n, output_activation):
+    return poisson_and_delta(a, y, w, n)
+
+
+def _binary_cross_entropy(a, y, w, n, output_activation):
+    return binary_cross_entropy_and_delta(a, y, w, n)
+
+
+# name -> (a, y, w, n, output_activation) -> (loss, δ_L)
+LOSSES = {
+    "squared_error": squared_error_and_delta,
+    "output_mean_squared_error": output_mean_squared_error_and_delta,
+    "cross_entropy": _cross_entropy,
+    "poisson": _poisson,
+    "binary_cross_entropy": _binary_cross_entropy,
+}
+# the loss of each output activation in the seeds' networks
+DEFAULT_LOSS = {
+    "identity": "squared_error",
+    "sigmoid": "squared_error",
+    "softmax": "cross_entropy",
+    "exp": "poisson",
+}
+
+
+def loss_and_output_delta(architecture, a, y, w, n):
+    """The loss the network is trained on (``architecture.loss``) and its δ_L."""
+    loss = LOSSES[architecture.loss]
+    return loss(a, y, w, n, architecture.output_activation)

@@ -8,8 +8,12 @@ from ._base import ACTIVATION_CONSTRAINT, hidden_widths
 from ._parameters import Architecture
 from ._regression import BackpropRegressorBase
 
-# the output activation that goes with each loss (its canonical link)
-_OUTPUT_OF_LOSS = {"squared_error": "identity", "poisson": "exp"}
+# each loss: its output activation (the canonical link) and the engine's loss,
+# the one scikit-learn's MLPRegressor reports
+_OUTPUT_OF_LOSS = {
+    "squared_error": ("identity", "output_mean_squared_error"),
+    "poisson": ("exp", "poisson"),
+}
 
 
 class BackpropMLPRegressor(BackpropRegressorBase):
@@ -17,9 +21,12 @@ class BackpropMLPRegressor(BackpropRegressorBase):
 
     scikit-learn's ``MLPRegressor`` on hand-derived gradients:
     ``h_k = g(h_{k−1} W_k + b_k)`` for the hidden layers and a linear output
-    ``ŷ = a_L`` (seed 002's output layer) minimising ``1/(2N) Σ (y − ŷ)²``, or
-    ``ŷ = exp(a_L)`` minimising the half Poisson deviance
-    ``(1/N) Σ (ŷ − y log ŷ)``; plus ``α/(2N) Σ ‖W‖²``.
+    ``ŷ = a_L`` (seed 002's output layer) minimising ``1/(2NP) Σ (y − ŷ)²``
+    (averaged over the P outputs as well), or ``ŷ = exp(a_L)`` minimising the
+    half Poisson deviance ``(1/N) Σ (y log(y/ŷ) − y + ŷ)``; plus
+    ``α/(2N) Σ ‖W‖²`` — the loss values scikit-learn's ``MLPRegressor`` reports.
+    (:class:`TwoLayerSigmoidRegressor` keeps the seeds' squared error, summed
+    over the outputs.)
 
     Parameters
     ----------
@@ -126,10 +133,12 @@ warm_start, verbose
         self.verbose = verbose
 
     def _architecture(self, n_features, n_outputs):
+        output_activation, loss = _OUTPUT_OF_LOSS[self.loss]
         return Architecture(
             layer_sizes=(n_features, *hidden_widths(self), n_outputs),
             activation=self.activation,
-            output_activation=_OUTPUT_OF_LOSS[self.loss],
+            output_activation=output_activation,
+            loss=loss,
         )
 
     def _check_targets(self, y2d):

@@ -7,6 +7,7 @@ A network of L layers maps ``h_0 = X`` (n_samples, n_features) through
     a_k = h_{k−1} W_k + b_k          pre-activation of layer k   (n_samples, fan_out)
     h_k = g(a_k)                     k < L, g the hidden activation
     ŷ   = g_out(a_L)                 identity, sigmoid, softmax or exp
+    L   = loss(ŷ, y)                 named by ``Architecture.loss`` (``_losses``)
 
 ``W_k`` has shape (fan_in, fan_out), as scikit-learn's ``coefs_[k − 1]``. The seeds'
 two-layer network is the case L = 2 with H = a_1, Z = h_1, O = a_2 and g = σ.
@@ -196,16 +197,22 @@ def loss_and_gradients(
     if recorder is not None:  # h_k, before the loss overwrites a_L with δ_L
         recorder.outputs(layers)
     loss, delta = loss_and_output_delta(
-        params.architecture.output_activation, layers[-1], y, sample_weight, n
+        params.architecture, layers[-1], y, sample_weight, n
     )
     backward(params, layers, delta, grads, alpha, n, workspace, recorder)
     return loss + l2_penalty(params, alpha, n)
 
 
-def predict_output(params, X):
-    """ŷ for the identity, sigmoid and exp outputs, the logits a_L for softmax."""
+def output_preactivation(params, X):
+    """a_L for X: the logits of a classifier."""
     # keeping only the latest layer frees each one once the next is computed
     (a,) = deque(layer_outputs(params, X), maxlen=1)
+    return a
+
+
+def predict_output(params, X):
+    """ŷ for the identity, sigmoid and exp outputs, the logits a_L for softmax."""
+    a = output_preactivation(params, X)
     output_activation = params.architecture.output_activation
     if output_activation == "sigmoid":
         a = sigmoid_inplace(a)

@@ -9,17 +9,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._custom_activations import resolve_activation
+from ._losses import DEFAULT_LOSS
 from ._xp import array_device, array_namespace
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """What the network is: its widths, activations and whether it has biases."""
+    """What the network is: its widths, activations, whether it has biases, and
+    the loss it is trained on.
+
+    The output activation alone does not name the loss: a sigmoid output is
+    trained on squared error in the seeds' network and on binary cross-entropy in
+    the classifier. ``loss`` defaults to the output's loss in the seeds' networks
+    (``DEFAULT_LOSS``).
+    """
 
     layer_sizes: tuple  # (n_features, hidden..., n_outputs)
     activation: object  # hidden activation g: a built-in's name or an Activation
     output_activation: str  # "identity", "sigmoid", "softmax" or "exp"
     fit_intercept: bool = True
+    loss: str = None  # a key of _losses.LOSSES; None: DEFAULT_LOSS of the output
+
+    def __post_init__(self):
+        if self.loss is None:
+            object.__setattr__(self, "loss", DEFAULT_LOSS[self.output_activation])
 
     @property
     def shapes(self):

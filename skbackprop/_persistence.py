@@ -31,6 +31,7 @@ def params_to_state(params):
             "activation": architecture.activation,  # a name, or the user's Activation
             "output_activation": architecture.output_activation,
             "fit_intercept": bool(architecture.fit_intercept),
+            "loss": architecture.loss,
         },
         "flat": params.flat,
     }

@@ -14,7 +14,9 @@ class TwoLayerSigmoidRegressor(BackpropRegressorBase):
 
     ``H = X W1 + b1``, ``Z = σ(H)``, ``O = Z W2 + b2`` and ``ŷ = O`` (seed 002) or
     ``ŷ = σ(O)`` (seeds 000/001/004), minimising ``1/(2N) Σ (y − ŷ)² +
-    α/(2N) Σ ‖W‖²``.
+    α/(2N) Σ ‖W‖²``. The squared error keeps the seeds' convention (SPEC §1):
+    summed over the outputs, where :class:`BackpropMLPRegressor` averages over
+    them as scikit-learn's ``MLPRegressor`` does.
 
     Parameters
     ----------

@@ -160,6 +160,6 @@ class MinibatchRunner:
             n = self.xp.sum(w_batch)
         a_L = forward(self.params, X_batch, self.workspace)[-1]
         loss, _ = loss_and_output_delta(
-            self.params.architecture.output_activation, a_L, y_batch, w_batch, n
+            self.params.architecture, a_L, y_batch, w_batch, n
         )
         return is_finite(loss + l2_penalty(self.params, self.alpha, n))

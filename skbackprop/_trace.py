@@ -17,9 +17,23 @@ from ._custom_activations import resolve_activation
 from ._network import loss_and_gradients
 from ._xp import copy_array, norm
 
-# labels of docs/derivations.md, by output activation (the loss goes with it)
-_LOSS = {"identity": "E2", "sigmoid": "E2", "softmax": "E10", "exp": "E34"}
-_OUTPUT_DELTA = {"identity": "E7", "sigmoid": "E3", "softmax": "E11", "exp": "E35"}
+# labels of docs/derivations.md, by the architecture's loss
+_LOSS = {
+    "squared_error": ("E2",),
+    "output_mean_squared_error": ("E2", "E38"),
+    "cross_entropy": ("E10",),
+    "binary_cross_entropy": ("E36",),
+    "poisson": ("E34",),
+}
+# ... and by (loss, output activation) for the output delta
+_OUTPUT_DELTA = {
+    ("squared_error", "identity"): ("E7",),
+    ("squared_error", "sigmoid"): ("E3",),
+    ("output_mean_squared_error", "identity"): ("E7", "E38"),
+    ("cross_entropy", "softmax"): ("E11",),
+    ("binary_cross_entropy", "sigmoid"): ("E37",),
+    ("poisson", "exp"): ("E35",),
+}
 QUANTITIES = ("a", "h", "delta", "coef_grad", "intercept_grad")
 _SYMBOLS = {"a": "a", "h": "h", "delta": "δ", "coef_grad": "∇W", "intercept_grad": "∇b"}
 
@@ -176,14 +190,16 @@ def equation_labels(architecture, *, alpha, weighted):
     n_layers = len(sizes) - 1
     hidden = resolve_activation(architecture.activation).name
     # the seeds' two-layer sigmoid network (sections 2–3) is the case L = 2
-    seeds = n_layers == 2 and hidden == "sigmoid" and output in ("identity", "sigmoid")
+    seeds = (
+        n_layers == 2 and hidden == "sigmoid" and architecture.loss == "squared_error"
+    )
     weights = ("E16",) if weighted else ()
     labels = []
     for k in range(1, n_layers + 1):
         last = k == n_layers
         forward = ("E1", "E12") if seeds else ("E12",)
         if last:
-            delta = (_OUTPUT_DELTA[output], *weights)
+            delta = (*_OUTPUT_DELTA[architecture.loss, output], *weights)
         else:
             delta = ("E5", "E13") if seeds else ("E13",)
             if k == 1 and sizes[2] == 1:
@@ -205,7 +221,7 @@ def equation_labels(architecture, *, alpha, weighted):
                 "intercept_grad": bias,
             }
         )
-    loss = (_LOSS[output], *weights, *(("E17",) if alpha else ()))
+    loss = (*_LOSS[architecture.loss], *weights, *(("E17",) if alpha else ()))
     return labels, loss
 
 

@@ -23,17 +23,27 @@ from ._xp import array_device, array_namespace, numpy_dtype
 
 
 def _warn_if_loss_grew(estimator, losses, factor=100.0):
-    """A loss that grows without becoming non-finite: warn at the end of fit."""
-    if len(losses) >= 2 and losses[-1] > factor * losses[0]:
-        warnings.warn(
-            f"The training loss grew from {losses[0]:.3g} in the first epoch to "
-            f"{losses[-1]:.3g} in the last ({len(losses)} epochs): the learning rate "
-            f"(learning_rate={estimator.learning_rate}) is probably too large for "
-            "this data. Lower it (e.g. tenfold), scale the inputs (e.g. with "
-            "StandardScaler), or use solver='adam'.",
-            ConvergenceWarning,
-            stacklevel=5,
-        )
+    """A loss that grows without becoming non-finite: warn at the end of fit.
+
+    Every loss of the library is ≥ 0 and 0 only at a perfect fit (the Poisson
+    loss with its terms in y alone), so 100× the first epoch's loss is a step
+    away from the fit; an absolute ε keeps a loss that starts at 0 from warning
+    on rounding."""
+    if len(losses) < 2 or not losses[-1] > factor * losses[0] + _LOSS_FLOOR:
+        return
+    other_solver = "" if estimator.solver == "adam" else ", or use solver='adam'"
+    warnings.warn(
+        f"The training loss grew from {losses[0]:.3g} in the first epoch to "
+        f"{losses[-1]:.3g} in the last ({len(losses)} epochs): the learning rate "
+        f"(learning_rate={estimator.learning_rate}) is probably too large for "
+        "this data. Lower it (e.g. tenfold), scale the inputs (e.g. with "
+        f"StandardScaler){other_solver}.",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+
+
+_LOSS_FLOOR = float(np.finfo(np.float64).eps)
 
 
 def _divergence_error(estimator, epoch):
@@ -109,11 +119,19 @@ class TrainingLoopMixin:
         self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
         reached_max_iter = False
+        # The epoch's sample order (None: as stored). partial_fit goes on from the
+        # last call's order, so that k calls equal one fit with max_iter=k.
+        order = self.__dict__.get("_sample_order") if incremental else None
+        if order is not None and len(order) != n_samples:
+            order = None
         with np.errstate(all="ignore"):  # non-finite values are caught just below
             for epoch in range(first_epoch, first_epoch + max_epochs):
                 optimizer.learning_rate = schedule.rate(epoch, self.t_)
                 self.learning_rate_curve_.append(optimizer.learning_rate)
-                order = self._rng.permutation(n_samples) if shuffled else None
+                if shuffled:
+                    # each epoch shuffles the last epoch's order, as scikit-learn's
+                    # MLP does: the same random_state gives the same batches
+                    order = self._rng.permutation(n_samples if order is None else order)
                 callbacks.begin_epoch(params)
                 loss = runner.run_epoch(optimizer, order)
                 if not (np.isfinite(loss) and is_finite(params.flat)):
@@ -155,6 +173,7 @@ class TrainingLoopMixin:
         if not incremental:
             _warn_if_loss_grew(self, self.loss_curve_[first_loss:])
         self._optimizer, self._schedule = optimizer, schedule
+        self._sample_order = order
 
     def _fit_lbfgs(self, params, X, y, w, validation_data, callbacks):
         dtype = params.flat.dtype

@@ -54,6 +54,7 @@ def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
         )
         if sp.issparse(X_val):
             X_val = X_val.tocsr()
+        y_val = estimator._labels_as_vector(y_val)
         y_encoded, _ = estimator._encode_targets(y_val, first_call=False)
         if y_encoded.dtype.kind == "f":
             y_encoded = y_encoded.astype(_host_stand_in(X).dtype, copy=False)
@@ -179,8 +180,7 @@ def validation_loss(params, X, y, w):
     """The data term of the loss on (X, y, w) (§1 conventions, no L2 term)."""
     n = X.shape[0] if w is None else _total(w)
     (a_L,) = deque(layer_outputs(params, X), maxlen=1)
-    output_activation = params.architecture.output_activation
-    return float(loss_and_output_delta(output_activation, a_L, y, w, n)[0])
+    return float(loss_and_output_delta(params.architecture, a_L, y, w, n)[0])
 
 
 class NoValidation:

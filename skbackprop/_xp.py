@@ -54,6 +54,9 @@ class AllocatingOps:
     def expm1(self, x, out=None):
         return self.xp.expm1(x)
 
+    def log1p(self, x, out=None):
+        return self.xp.log1p(x)
+
     def log(self, x, out=None):
         return self.xp.log(x)
 

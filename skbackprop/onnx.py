@@ -7,9 +7,14 @@ is the same call. The graph is the forward pass of ``_network``:
     a_k = h_{k−1} W_k + b_k,   h_k = g(a_k),   ŷ = g_out(a_L)
 
 computed in the input's float type. A classifier outputs ``label`` and
-``probabilities`` as skl2onnx's converter of scikit-learn's ``MLPClassifier`` does
-(a ZipMap of the probabilities unless ``options={"zipmap": False}``); a regressor
-outputs ``variable``, of shape (n_samples, n_outputs).
+``probabilities`` as skl2onnx's converter of scikit-learn's ``MLPClassifier`` does:
+for float32 input a ZipMap of the probabilities unless ``options={"zipmap":
+False}``. For float64 input the probabilities are always a double tensor —
+onnxruntime's ZipMap has no double kernel, so skl2onnx's own ``MLPClassifier``
+export of a float64 model fails to load — and a multilabel model outputs
+``label`` as a 0/1 int64 matrix (n_samples, n_labels) beside its probabilities
+(no ZipMap either). A
+regressor outputs ``variable``, of shape (n_samples, n_outputs).
 
 Every built-in activation has an ONNX form; a user's ``Activation`` (a Python
 function) has none, and exporting it raises a ``ValueError``.
@@ -17,9 +22,11 @@ function) has none, and exporting it raises a ``ValueError``.
 
 import numpy as np
 import skl2onnx
+from skl2onnx._parse import _parse_sklearn_classifier
 from skl2onnx.common._apply_operation import apply_reshape
 from skl2onnx.common.data_types import (
     FloatTensorType,
+    Int64TensorType,
     guess_proto_type,
 )
 from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
@@ -28,6 +35,7 @@ from skl2onnx.proto import onnx_proto
 from ._activations import _LOG_MAX, LEAKY_SLOPE
 from ._classifier import SoftmaxMLPClassifier
 from ._custom_activations import Activation
+from ._mlp_classifier import BackpropMLPClassifier
 from ._mlp_regressor import BackpropMLPRegressor
 from ._regressor import TwoLayerSigmoidRegressor
 
@@ -141,13 +149,41 @@ def _convert_regressor(scope, operator, container):
     )
 
 
+def _kind(estimator):
+    """ "binary", "multiclass" or "multilabel"; SoftmaxMLPClassifier's network is
+    a softmax for two classes too."""
+    if isinstance(estimator, SoftmaxMLPClassifier):
+        return "multiclass"
+    return estimator._y_kind_
+
+
+def _probabilities(graph, kind, logits, out):
+    """``predict_proba`` from the logits: softmax, [1 − σ(a), σ(a)] or σ(a)."""
+    if kind == "multiclass":
+        return graph.node("Softmax", logits, out=out, axis=1)
+    if kind == "multilabel":
+        return graph.node("Sigmoid", logits, out=out)
+    positive = graph.node("Sigmoid", logits)  # (n, 1): P(classes_[1])
+    negative = graph.node("Sub", [graph.constant(1.0), positive])
+    return graph.node("Concat", [negative, positive], out=out, axis=1)
+
+
 def _convert_classifier(scope, operator, container):
     estimator = operator.raw_operator
     _check_exportable(estimator)
     graph = _Graph(scope, container, _proto_dtype(operator))
     logits = _forward(graph, estimator, operator.inputs[0].full_name)
-    probabilities = operator.outputs[1].full_name
-    graph.node("Softmax", logits, out=probabilities, axis=1)
+    kind = _kind(estimator)
+    probabilities = _probabilities(graph, kind, logits, operator.outputs[1].full_name)
+    if kind == "multilabel":  # each label with σ(a) > ½, as predict
+        positive = graph.node("Greater", [logits, graph.constant(0.0)])
+        graph.node(
+            "Cast",
+            positive,
+            out=operator.outputs[0].full_name,
+            to=onnx_proto.TensorProto.INT64,
+        )
+        return
     classes = estimator.classes_
     if scope.get_options(estimator, {"nocl": False})["nocl"]:
         classes = np.arange(len(classes))  # the labels' indices, as skl2onnx's
@@ -179,6 +215,26 @@ def _convert_classifier(scope, operator, container):
     )
 
 
+def _parse_classifier(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's classifier parser, with a ZipMap only where onnxruntime runs
+    it: never for float64 input (ZipMap has no double kernel) or a multilabel
+    model (its label is a matrix), whatever the options — skl2onnx's Pipeline
+    parser asks every classifier step for one."""
+    double = guess_proto_type(inputs[0].type) == onnx_proto.TensorProto.DOUBLE
+    if double or _kind(model) == "multilabel":
+        scope.add_options(id(model), {"zipmap": False})
+    return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
+
+
+def _classifier_output_shapes(operator):
+    calculate_linear_classifier_output_shapes(operator)
+    estimator = operator.raw_operator
+    if _kind(estimator) == "multilabel":
+        n_samples = operator.outputs[1].type.shape[0]
+        n_labels = len(estimator.classes_)
+        operator.outputs[0].type = Int64TensorType([n_samples, n_labels])
+
+
 def _proto_dtype(operator):
     dtype = guess_proto_type(operator.inputs[0].type)
     return (
@@ -205,17 +261,22 @@ for _estimator, _alias in (
     skl2onnx.update_registered_converter(
         _estimator, _alias, _regressor_output_shape, _convert_regressor
     )
-skl2onnx.update_registered_converter(
-    SoftmaxMLPClassifier,
-    "SkbackpropSoftmaxMLPClassifier",
-    calculate_linear_classifier_output_shapes,
-    _convert_classifier,
-    options={
-        "zipmap": [True, False, "columns"],
-        "nocl": [True, False],
-        "output_class_labels": [False, True],
-    },
-)
+for _estimator, _alias in (
+    (SoftmaxMLPClassifier, "SkbackpropSoftmaxMLPClassifier"),
+    (BackpropMLPClassifier, "SkbackpropBackpropMLPClassifier"),
+):
+    skl2onnx.update_registered_converter(
+        _estimator,
+        _alias,
+        _classifier_output_shapes,
+        _convert_classifier,
+        parser=_parse_classifier,
+        options={
+            "zipmap": [True, False, "columns"],
+            "nocl": [True, False],
+            "output_class_labels": [False, True],
+        },
+    )
 
 
 def to_onnx(estimator, X_sample, **kwargs):

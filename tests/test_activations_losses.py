@@ -15,6 +15,7 @@ from skbackprop._losses import (
     squared_error,
     squared_error_and_delta,
 )
+from skbackprop._parameters import Architecture
 
 
 class strict_floating_point:
@@ -272,6 +273,7 @@ def test_loss_dispatch_picks_the_loss_of_the_output_activation(output_activation
     else:
         y = rng.uniform(0, 1, (5, 3))
         expected = squared_error_and_delta(a.copy(), y, None, 5.0, output_activation)
-    loss, delta = loss_and_output_delta(output_activation, a.copy(), y, None, 5.0)
+    architecture = Architecture((2, 3), "relu", output_activation)
+    loss, delta = loss_and_output_delta(architecture, a.copy(), y, None, 5.0)
     assert_allclose(loss, expected[0], rtol=1e-15)
     assert_allclose(delta, expected[1], rtol=1e-15)

@@ -23,6 +23,7 @@ from sklearn.utils._array_api import (
 
 from skbackprop import (
     Activation,
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -41,6 +42,9 @@ ESTIMATORS = {
     "classifier": lambda: SoftmaxMLPClassifier(hidden_layer_sizes=(5, 3), max_iter=4),
     "regressor": lambda: TwoLayerSigmoidRegressor(hidden_size=5, max_iter=4),
     "mlp_regressor": lambda: BackpropMLPRegressor(hidden_layer_sizes=(5,), max_iter=4),
+    "mlp_classifier": lambda: BackpropMLPClassifier(
+        hidden_layer_sizes=(5,), max_iter=4
+    ),
 }
 NAMESPACES = {
     "strict-cpu": (array_api_strict, array_api_strict.Device("CPU_DEVICE")),
@@ -50,7 +54,7 @@ NAMESPACES = {
 
 
 def target(kind):
-    return Y_CLF if kind == "classifier" else Y_REG
+    return Y_CLF if kind.endswith("classifier") else Y_REG
 
 
 def host(array):
@@ -96,7 +100,7 @@ def test_float64_fit_equals_numpy(kind, solver, on):
     for W_k in got.coefs_ + got.intercepts_:
         assert_on(W_k, on)
     methods = ["predict"]
-    if kind == "classifier":
+    if kind.endswith("classifier"):
         methods += ["predict_proba", "predict_log_proba", "decision_function"]
     for method in methods:
         result = getattr(got, method)(on(X))
@@ -132,7 +136,7 @@ def test_schedules_and_early_stopping_equal_numpy(kind, params, on):
 def test_validation_data_partial_fit_and_warm_start_equal_numpy(kind, on):
     est = ESTIMATORS[kind]().set_params(random_state=2, warm_start=True)
     y = target(kind)
-    extra = {"classes": np.unique(Y_CLF)} if kind == "classifier" else {}
+    extra = {"classes": np.unique(Y_CLF)} if kind.endswith("classifier") else {}
     expected, got = clone(est), clone(est)
     expected.fit(X[:30], y[:30], X_val=X[30:], y_val=y[30:]).fit(X, y)
     got.fit(on(X[:30]), on(y[:30]), X_val=on(X[30:]), y_val=on(y[30:]))
@@ -314,7 +318,11 @@ def partial_to_device1(array):
 def test_fit_on_device1_reads_back_a_few_scalars_per_epoch(kind, solver, transfers):
     rng = np.random.RandomState(3)
     X_big = rng.randn(400, 4)
-    y = (X_big[:, 0] > 0).astype(np.int64) if kind == "classifier" else X_big[:, 0]
+    y = (
+        (X_big[:, 0] > 0).astype(np.int64)
+        if kind.endswith("classifier")
+        else X_big[:, 0]
+    )
     w = rng.uniform(0.5, 1.5, 400)
     counts = {}
     for batch_size in (200, 10):  # 2 and 40 minibatches per epoch
@@ -351,7 +359,7 @@ def test_move_estimator_to_keeps_the_flat_buffer_and_its_views(kind, solver, on)
     there._params.flat[...] = 0.0  # the views follow their buffer
     assert all(float(to_xp(on).sum(view * view)) == 0.0 for view in there.coefs_)
     # the optimizer's state moves too: partial_fit continues where fit ended
-    extra = {"classes": np.unique(Y_CLF)} if kind == "classifier" else {}
+    extra = {"classes": np.unique(Y_CLF)} if kind.endswith("classifier") else {}
     continued = move_estimator_to(est, to_xp(on), to_device(on))
     continued.partial_fit(on(X), on(target(kind)), **extra)
     back.partial_fit(X, target(kind), **extra)
@@ -380,13 +388,34 @@ def test_a_model_fitted_elsewhere_pickles_and_moved_back_saves_and_exports(kind,
     assert_allclose(loaded.predict(X), expected, atol=1e-12)
     from skbackprop.onnx import to_onnx
 
-    options = {"zipmap": False} if kind == "classifier" else None
+    options = {"zipmap": False} if kind.endswith("classifier") else None
     model = to_onnx(back, X[:1], options=options)
     session = onnxruntime.InferenceSession(
         model.SerializeToString(), providers=["CPUExecutionProvider"]
     )
     outputs = session.run(None, {session.get_inputs()[0].name: X})
-    if kind == "classifier":
+    if kind.endswith("classifier"):
         assert_array_equal(outputs[0], back.predict(X))
     else:
         assert_allclose(outputs[0].reshape(expected.shape), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("problem", ["binary", "multilabel"])
+def test_logistic_outputs_of_the_mlp_classifier_equal_numpy(problem, on):
+    y = (X[:, 0] > 0).astype(np.int64)
+    if problem == "multilabel":
+        y = np.c_[y, X[:, 1] > 0.3].astype(np.int64)
+    est = BackpropMLPClassifier(hidden_layer_sizes=(5,), max_iter=4, random_state=0)
+    expected = clone(est).fit(X, y, sample_weight=W)
+    got = clone(est).fit(on(X), on(y), sample_weight=on(W))
+    assert_same_model(got, expected)
+    for method in (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+    ):
+        result = getattr(got, method)(on(X))
+        assert_on(result, on)
+        assert_allclose(host(result), getattr(expected, method)(X), atol=1e-9)
+    assert got.score(on(X), on(y)) == expected.score(X, y)

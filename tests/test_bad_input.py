@@ -23,6 +23,7 @@ import skbackprop._optimizers as optimizers
 import skbackprop._runner as runner
 import skbackprop._training as training
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -35,7 +36,8 @@ X = RNG.randn(30, 3)
 Y_REG = X @ np.array([0.5, -1.0, 0.3])
 Y_CLF = np.digitize(X[:, 0], [-0.4, 0.4])  # three classes 0, 1, 2
 CLASSES = np.array([0, 1, 2])
-KINDS = ("regressor", "classifier", "mlp_regressor")
+KINDS = ("regressor", "classifier", "mlp_regressor", "mlp_classifier")
+CLASSIFIERS = (SoftmaxMLPClassifier, BackpropMLPClassifier)
 SOLVERS = ("gd", "sgd", "adam", "lbfgs")
 STEPPING_SOLVERS = ("gd", "sgd", "adam")
 STEP_CLASSES = {
@@ -52,16 +54,18 @@ def make(kind, **params):
         return TwoLayerSigmoidRegressor(**{"hidden_size": 4, **params})
     if kind == "mlp_regressor":
         return BackpropMLPRegressor(**{"hidden_layer_sizes": (4,), **params})
+    if kind == "mlp_classifier":
+        return BackpropMLPClassifier(**{"hidden_layer_sizes": (4,), **params})
     return SoftmaxMLPClassifier(**{"hidden_layer_sizes": (4,), **params})
 
 
 def target(kind):
-    return Y_CLF if kind == "classifier" else Y_REG
+    return Y_CLF if kind.endswith("classifier") else Y_REG
 
 
 def partial_fit(est, X, y, **kwargs):
     """partial_fit, passing the classes a classifier needs on its first call."""
-    if isinstance(est, SoftmaxMLPClassifier) and "classes" not in kwargs:
+    if isinstance(est, CLASSIFIERS) and "classes" not in kwargs:
         if not hasattr(est, "classes_"):
             kwargs["classes"] = CLASSES
     return est.partial_fit(X, y, **kwargs)
@@ -87,7 +91,7 @@ def assert_unfitted(est):
 
 
 def predictions(est, X_probe=X):
-    if isinstance(est, SoftmaxMLPClassifier):
+    if isinstance(est, CLASSIFIERS):
         return [est.predict(X_probe), est.predict_proba(X_probe)]
     return [est.predict(X_probe)]
 
@@ -244,6 +248,7 @@ PREDICT_METHODS = {
         "score",
     ],
 }
+PREDICT_METHODS["mlp_classifier"] = PREDICT_METHODS["classifier"]
 
 BAD_PREDICT_X = {
     "nan in X": (_with(X, np.nan), "Input X contains NaN"),
@@ -340,6 +345,7 @@ KIND_INVALID = {
         "loss": ["absolute_error", "Poisson", "exp", 1],
     },
 }
+KIND_INVALID["mlp_classifier"] = KIND_INVALID["classifier"]
 INVALID_PARAMS = [
     pytest.param(kind, name, value, id=f"{kind}-{name}={value!r}")
     for kind in KINDS
@@ -440,10 +446,24 @@ def test_classifier_refit_with_continuous_y_keeps_fitted_model():
     assert_unchanged(est, before)
 
 
-def test_classifier_with_2d_y_asks_for_1d_y():
+def test_classifier_with_2d_multiclass_y_names_multioutput_classifier():
     est = make("classifier")
-    with pytest.raises(ValueError, match="y should be a 1d array"):
+    with pytest.raises(
+        ValueError, match="2-D array of multiclass-multioutput.*MultiOutputClassifier"
+    ):
         est.fit(X, np.c_[Y_CLF, Y_CLF])
+    assert_unfitted(est)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_softmax_classifier_on_multilabel_y_names_the_drop_in(method):
+    est = make("classifier")
+    indicator = np.c_[Y_CLF == 0, Y_CLF == 1].astype(int)
+    extra = {"classes": [0, 1]} if method == "partial_fit" else {}
+    with pytest.raises(
+        ValueError, match="seed-003 softmax network.*BackpropMLPClassifier"
+    ):
+        getattr(est, method)(X, indicator, **extra)
     assert_unfitted(est)
 
 
@@ -604,6 +624,7 @@ X_LARGE = RNG.randn(40, 3) * 1e3
 Y_LARGE = {"regressor": X_LARGE @ np.array([1.0, 2.0, 3.0])}
 Y_LARGE["classifier"] = (X_LARGE[:, 0] > 0).astype(int)
 Y_LARGE["mlp_regressor"] = Y_LARGE["regressor"]
+Y_LARGE["mlp_classifier"] = Y_LARGE["classifier"]  # binary: one logistic unit
 HUGE_LEARNING_RATE = {("regressor", "adam"): 1e300, ("mlp_regressor", "sgd"): 1e-5}
 # momentum on an unbounded relu regression of targets ~1e3 needs a tinier step
 FINE_LEARNING_RATE = {("mlp_regressor", "sgd"): 1e-9}
@@ -625,6 +646,8 @@ def diverging(kind, solver, **params):
     depth = 50 if solver == "adam" else 1
     if kind == "mlp_regressor":
         return BackpropMLPRegressor(hidden_layer_sizes=(8,) * depth, **params)
+    if kind == "mlp_classifier":
+        return BackpropMLPClassifier(hidden_layer_sizes=(8,) * depth, **params)
     return SoftmaxMLPClassifier(hidden_layer_sizes=(8,) * depth, **params)
 
 
@@ -721,7 +744,9 @@ def partial_fit_until_it_raises(est, kind, batches, check=None):
             check(est)
         if i > 0:
             before = snapshot(est)
-        first_classes = {"classes": [0, 1]} if i == 0 and kind == "classifier" else {}
+        first_classes = (
+            {"classes": [0, 1]} if i == 0 and kind.endswith("classifier") else {}
+        )
         try:
             est.partial_fit(X_batch, y_batch, **first_classes)
         except ValueError as error:

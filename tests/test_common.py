@@ -26,6 +26,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -35,6 +36,7 @@ ESTIMATORS = [
     TwoLayerSigmoidRegressor(),
     SoftmaxMLPClassifier(),
     BackpropMLPRegressor(),
+    BackpropMLPClassifier(),
 ]
 ARRAY_API_CHECKS = (
     check_array_api_input,

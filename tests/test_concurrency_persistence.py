@@ -12,6 +12,7 @@ import skops.io as sio
 from numpy.testing import assert_array_equal
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -23,7 +24,7 @@ RNG = np.random.RandomState(0)
 X = RNG.randn(90, 5)
 Y_CLF = np.array(["cat", "dog", "eel"])[np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])]
 Y_REG = np.c_[X[:, 0] - X[:, 2], np.sin(X[:, 1])]
-KINDS = ("regressor", "classifier", "mlp_regressor")
+KINDS = ("regressor", "classifier", "mlp_regressor", "mlp_classifier")
 SOLVERS = ("gd", "sgd", "adam", "lbfgs")
 
 
@@ -35,16 +36,19 @@ def make(kind, **params):
         # gelu: the network keeps its pre-activations while training
         params = {"hidden_layer_sizes": (16, 8), "activation": "gelu", **params}
         return BackpropMLPRegressor(**params)
+    if kind == "mlp_classifier":
+        params = {"hidden_layer_sizes": (16, 8), "activation": "silu", **params}
+        return BackpropMLPClassifier(**params)
     return SoftmaxMLPClassifier(**{"hidden_layer_sizes": (16, 8), **params})
 
 
 def target(kind):
-    return Y_CLF if kind == "classifier" else Y_REG
+    return Y_CLF if kind.endswith("classifier") else Y_REG
 
 
 def outputs(est, X):
     """Every prediction method's output, in a fixed order."""
-    if isinstance(est, SoftmaxMLPClassifier):
+    if isinstance(est, SoftmaxMLPClassifier | BackpropMLPClassifier):
         return [
             est.predict(X),
             est.predict_proba(X),
@@ -169,7 +173,7 @@ def test_model_pickled_mid_training_resumes_exactly(kind, solver, round_trip):
     # Shuffled minibatches: the optimizer state and the random stream must both
     # carry over for the resumed model to take the same steps.
     params = {"solver": solver, "batch_size": 16, "shuffle": True}
-    classes = {"classes": np.unique(Y_CLF)} if kind == "classifier" else {}
+    classes = {"classes": np.unique(Y_CLF)} if kind.endswith("classifier") else {}
     never_stopped = make(kind, **params)
     interrupted = make(kind, **params)
     for est in (never_stopped, interrupted):
@@ -189,7 +193,7 @@ def test_model_pickled_mid_training_resumes_exactly(kind, solver, round_trip):
 @pytest.mark.parametrize("kind", KINDS)
 def test_resumed_model_differs_from_one_restarted_with_a_fresh_random_stream(kind):
     # Guards the test above: with shuffling, the random stream really matters.
-    classes = {"classes": np.unique(Y_CLF)} if kind == "classifier" else {}
+    classes = {"classes": np.unique(Y_CLF)} if kind.endswith("classifier") else {}
     a = make(kind, solver="sgd", batch_size=16)
     a.partial_fit(X, target(kind), **classes)
     b = _pickle_round_trip(a)

@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -283,7 +284,12 @@ def test_minibatches_step_in_order_over_every_row_including_the_last_short_one()
 
 @pytest.mark.parametrize(
     "estimator",
-    [SoftmaxMLPClassifier(), TwoLayerSigmoidRegressor(), BackpropMLPRegressor()],
+    [
+        SoftmaxMLPClassifier(),
+        TwoLayerSigmoidRegressor(),
+        BackpropMLPRegressor(),
+        BackpropMLPClassifier(),
+    ],
 )
 def test_html_repr_links_to_the_readme_api_section(estimator):
     link = estimator._get_doc_link()

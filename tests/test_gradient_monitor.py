@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -41,7 +42,13 @@ def make(cls, **params):
 
 @pytest.mark.parametrize("solver", ["gd", "sgd", "adam", "lbfgs"])
 @pytest.mark.parametrize(
-    "cls", [SoftmaxMLPClassifier, TwoLayerSigmoidRegressor, BackpropMLPRegressor]
+    "cls",
+    [
+        SoftmaxMLPClassifier,
+        TwoLayerSigmoidRegressor,
+        BackpropMLPRegressor,
+        BackpropMLPClassifier,
+    ],
 )
 def test_attaching_the_monitor_changes_no_weight_and_no_random_draw(data, cls, solver):
     X, y = data

@@ -72,6 +72,8 @@ def test_quick_demo_has_one_row_per_estimator_and_library(quick_demo):
         {
             ("digits", "skbackprop"): ("accuracy", "SoftmaxMLPClassifier"),
             ("digits", "sklearn"): ("accuracy", "MLPClassifier"),
+            ("digits", "skbackprop", 2): ("accuracy", "BackpropMLPClassifier"),
+            ("digits", "sklearn", 2): ("accuracy", "MLPClassifier"),
             ("diabetes", "skbackprop"): ("R²", "TwoLayerSigmoidRegressor"),
             ("diabetes", "sklearn"): ("R²", "MLPRegressor"),
             ("diabetes", "skbackprop", 2): ("R²", "BackpropMLPRegressor"),
@@ -98,16 +100,24 @@ def test_quick_demo_scores_are_sensible_and_match_sklearn(quick_demo):
     assert_array_less(np.ptp(r2), 0.05)
     assert_array_less(np.ptp(r2_general), 0.05)
     assert_equal({row["epochs"] for row in rows.values()}, {"20"})
+    # the drop-in classifier with the same random_state is scikit-learn's model
+    drop_in = [rows["digits", lib, 2] for lib in LIBRARIES]
+    assert_equal(drop_in[0]["mean"], drop_in[1]["mean"])
+    assert_equal(drop_in[0]["std"], drop_in[1]["std"])
 
 
 def test_quick_demo_gradient_check_errors_are_below_1e_6(quick_demo):
     _, out = quick_demo
     rows = table_rows(out)
-    keys = [("digits", "skbackprop"), ("diabetes", "skbackprop")]
+    keys = [
+        ("digits", "skbackprop"),
+        ("digits", "skbackprop", 2),
+        ("diabetes", "skbackprop"),
+    ]
     keys.append(("diabetes", "skbackprop", 2))
     errors = [float(rows[key]["gradcheck"]) for key in keys]
-    assert_array_less(errors, [1e-6] * 3)
-    assert_array_less([0.0] * 3, errors)  # a real comparison, not a placeholder
+    assert_array_less(errors, [1e-6] * len(keys))
+    assert_array_less([0.0] * len(keys), errors)  # a real comparison, not a placeholder
     assert_equal(
         [rows[dataset, "sklearn"]["gradcheck"] for dataset in ("digits", "diabetes")],
         ["n/a", "n/a"],
@@ -119,7 +129,7 @@ def test_demo_options_work_after_the_demo_subcommand(capsys):
     code, out = run_main(capsys, ["demo", "--quick", "--cv", "2"])
     assert_equal(code, 0)
     assert "CV score (2-fold)" in out
-    assert_equal(len(table_rows(out)), 6)
+    assert_equal(len(table_rows(out)), 8)
 
 
 def test_demo_exits_with_1_when_a_gradient_check_fails(capsys, monkeypatch):
@@ -184,6 +194,6 @@ def test_python_dash_m_quick_exits_0_without_convergence_warnings():
         check=False,
     )
     assert_equal(completed.returncode, 0)
-    assert_equal(len(table_rows(completed.stdout)), 6)
+    assert_equal(len(table_rows(completed.stdout)), 8)
     assert "gradient check: passed" in completed.stdout
     assert "ConvergenceWarning" not in completed.stderr

@@ -6,6 +6,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.neural_network import MLPRegressor
+from sklearn.neural_network._base import poisson_loss
 
 from skbackprop import (
     BackpropMLPRegressor,
@@ -56,7 +57,7 @@ def test_n_layers_and_out_activation_of_the_other_estimators():
     assert squashed.out_activation_ == "logistic"
 
 
-def test_poisson_loss_equals_half_deviance_up_to_the_y_only_terms():
+def test_poisson_loss_is_scikit_learns_half_deviance_with_its_constants():
     a = RNG.randn(40, 2)
     y = COUNTS
     for w in (None, W):
@@ -64,14 +65,16 @@ def test_poisson_loss_equals_half_deviance_up_to_the_y_only_terms():
         loss, delta = poisson_and_delta(a.copy(), y, w, n)
         y_hat = np.exp(a)
         weights = np.ones(40) if w is None else w
-        expected = (weights[:, None] * (y_hat - y * np.log(y_hat))).sum() / n
-        assert_allclose(loss, expected, rtol=1e-13)
-        # the half deviance Σ w (y log(y/ŷ) − y + ŷ) / N differs by a constant
+        # Σ w (y log(y/ŷ) − y + ŷ) / N, written out here with 0 log 0 = 0
         y_log_y = np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0.0)
         deviance = (weights[:, None] * (y_log_y - y * a - y + y_hat)).sum() / n
-        constant = (weights[:, None] * (y_log_y - y)).sum() / n
-        assert_allclose(loss, deviance - constant, rtol=1e-12)
+        assert_allclose(loss, deviance, rtol=1e-13)
+        assert_allclose(loss, poisson_loss(y, y_hat, w), rtol=1e-13)
         assert_allclose(delta, weights[:, None] / n * (y_hat - y), rtol=1e-13)
+    # never negative, 0 at the perfect prediction, large counts included
+    big = np.array([[0.0, 1000.0], [3.0, 1e6]])
+    perfect, _ = poisson_and_delta(np.log(np.where(big > 0, big, 1e-300)), big, None, 2)
+    assert 0 <= perfect < 1e-6
 
 
 def test_poisson_loss_is_finite_for_huge_outputs():

@@ -1,5 +1,6 @@
 """ONNX export: onnxruntime reproduces every estimator's outputs within 1e-5, for
-every built-in activation, both dtypes, binary and multiclass, in a Pipeline too."""
+every built-in activation, both dtypes, binary, multiclass and multilabel, in a
+Pipeline too; a float64 classifier runs with the default options."""
 
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skbackprop import (
     Activation,
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -42,6 +44,8 @@ LABELS = {
     "binary": np.where(X[:, 0] + X[:, 1] > 0, "yes", "no"),
     "multiclass": np.digitize(X[:, 0] - X[:, 2], [-1.0, 0.0, 1.0]) * 10 + 3,
 }
+MULTILABEL = np.c_[X[:, 0] > 0, X[:, 1] - X[:, 3] > 0.5, X[:, 2] < 1].astype(int)
+CLASSIFIERS = (SoftmaxMLPClassifier, BackpropMLPClassifier)
 TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 
@@ -56,12 +60,13 @@ def output_names(onnx_model):
     return [output.name for output in onnx_model.graph.output]
 
 
+@pytest.mark.parametrize("cls", CLASSIFIERS)
 @pytest.mark.parametrize("problem", LABELS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_classifier_exports_labels_and_probabilities(activation, dtype, problem):
+def test_classifier_exports_labels_and_probabilities(activation, dtype, problem, cls):
     Xd, y = X.astype(dtype), LABELS[problem]
-    clf = SoftmaxMLPClassifier(
+    clf = cls(
         hidden_layer_sizes=(8, 6), activation=activation, max_iter=60, random_state=0
     ).fit(Xd, y)
     onnx_model = to_onnx(clf, Xd[:1], options={"zipmap": False})
@@ -71,6 +76,51 @@ def test_classifier_exports_labels_and_probabilities(activation, dtype, problem)
     assert probabilities.shape == (len(X), len(clf.classes_))
     assert_allclose(probabilities, clf.predict_proba(Xd), **TOL)
     assert_array_equal(label, clf.predict(Xd))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", ["logistic", "relu", "gelu"])
+def test_multilabel_exports_an_indicator_label_and_probabilities(activation, dtype):
+    Xd = X.astype(dtype)
+    clf = BackpropMLPClassifier(
+        hidden_layer_sizes=(8,), activation=activation, max_iter=60, random_state=0
+    ).fit(Xd, MULTILABEL)
+    onnx_model = to_onnx(clf, Xd[:1])  # default options: no ZipMap for a matrix
+    label, probabilities = run(onnx_model, Xd)
+    assert output_names(onnx_model) == ["label", "probabilities"]
+    assert probabilities.dtype == dtype and probabilities.shape == (len(X), 3)
+    assert_allclose(probabilities, clf.predict_proba(Xd), **TOL)
+    assert label.dtype == np.int64
+    assert_array_equal(label, clf.predict(Xd))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+@pytest.mark.parametrize("problem", LABELS)
+def test_float64_classifier_runs_under_onnxruntime_with_default_options(cls, problem):
+    """onnxruntime's ZipMap has no double kernel: skl2onnx's own MLPClassifier
+    export of a float64 model does not load; ours leaves the ZipMap out."""
+    y = LABELS[problem]
+    clf = cls(hidden_layer_sizes=(6,), max_iter=30, random_state=0).fit(X, y)
+    onnx_model = to_onnx(clf, X[:1])
+    label, probabilities = run(onnx_model, X)
+    assert probabilities.dtype == np.float64
+    assert_allclose(probabilities, clf.predict_proba(X), **TOL)
+    assert_array_equal(label, clf.predict(X))
+    theirs = MLPClassifier(hidden_layer_sizes=(6,), max_iter=30).fit(X, y)
+    with pytest.raises(Exception, match="ZipMap"):
+        run(skl2onnx.to_onnx(theirs, X[:1]), X)
+
+
+@pytest.mark.parametrize(
+    "X_sample, y",
+    [(X[:1], LABELS["binary"]), (X[:1].astype(np.float32), MULTILABEL)],
+)
+def test_a_zipmap_that_would_not_run_is_left_out(X_sample, y):
+    clf = BackpropMLPClassifier(hidden_layer_sizes=(4,), max_iter=5).fit(X, y)
+    onnx_model = to_onnx(clf, X_sample, options={"zipmap": True})
+    X_run = X.astype(X_sample.dtype)
+    _, probabilities = run(onnx_model, X_run)
+    assert_allclose(probabilities, clf.predict_proba(X_run), **TOL)
 
 
 def test_classifier_outputs_are_those_of_sklearns_mlp_classifier():
@@ -141,14 +191,16 @@ def test_two_layer_regressor_exports_multi_output_predictions(
     assert_allclose(predictions, reg.predict(Xd), **TOL)
 
 
+@pytest.mark.parametrize("cls", CLASSIFIERS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_pipeline_with_a_scaler_exports_through_skl2onnx(dtype):
+def test_pipeline_with_a_scaler_exports_through_skl2onnx(dtype, cls):
     import skbackprop.onnx  # noqa: F401  (registers the converters)
 
     X_raw = (100 * X + 7).astype(dtype)
-    pipe = make_pipeline(StandardScaler(), SoftmaxMLPClassifier(random_state=0))
+    pipe = make_pipeline(StandardScaler(), cls(random_state=0))
     pipe.fit(X_raw, LABELS["multiclass"])
-    onnx_model = skl2onnx.to_onnx(pipe, X_raw[:1], options={"zipmap": False})
+    options = {"zipmap": False} if dtype == np.float32 else None  # float64: default
+    onnx_model = skl2onnx.to_onnx(pipe, X_raw[:1], options=options)
     label, probabilities = run(onnx_model, X_raw)
     assert_allclose(probabilities, pipe.predict_proba(X_raw), **TOL)
     assert_array_equal(label, pipe.predict(X_raw))

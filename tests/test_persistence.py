@@ -9,6 +9,7 @@ from numpy.testing import assert_array_equal
 
 from skbackprop import (
     Activation,
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -24,6 +25,7 @@ ESTIMATORS = {
     "classifier": lambda **p: SoftmaxMLPClassifier(hidden_layer_sizes=(6, 5), **p),
     "regressor": lambda **p: TwoLayerSigmoidRegressor(hidden_size=6, **p),
     "mlp_regressor": lambda **p: BackpropMLPRegressor(hidden_layer_sizes=(6,), **p),
+    "mlp_classifier": lambda **p: BackpropMLPClassifier(hidden_layer_sizes=(6,), **p),
 }
 SCHEDULES = ("constant", "invscaling", "adaptive", "cosine")
 
@@ -33,7 +35,7 @@ def qualified_name(cls):
 
 
 def target(kind):
-    return Y_BINARY if kind == "classifier" else Y_REG
+    return Y_BINARY if kind.endswith("classifier") else Y_REG
 
 
 def softsign(a):
@@ -59,7 +61,7 @@ def test_skops_lists_only_the_estimators_class_as_untrusted(kind, solver, schedu
 @pytest.mark.parametrize("kind", ESTIMATORS)
 def test_skops_lists_only_the_estimators_class_after_partial_fit(kind):
     est = ESTIMATORS[kind](solver="sgd", random_state=0, early_stopping=False)
-    classes = {"classes": ["no", "yes"]} if kind == "classifier" else {}
+    classes = {"classes": ["no", "yes"]} if kind.endswith("classifier") else {}
     est.partial_fit(X, target(kind), **classes)
     assert sio.get_untrusted_types(data=sio.dumps(est)) == [qualified_name(type(est))]
 
@@ -123,7 +125,7 @@ def test_partial_fit_after_skops_load_continues_as_without_the_round_trip(
         "batch_size": 16,
         "random_state": 0,
     }
-    classes = {"classes": ["no", "yes"]} if kind == "classifier" else {}
+    classes = {"classes": ["no", "yes"]} if kind.endswith("classifier") else {}
     kept, saved = ESTIMATORS[kind](**params), ESTIMATORS[kind](**params)
     for est in (kept, saved):
         est.partial_fit(X, target(kind), **classes)

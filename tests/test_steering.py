@@ -311,3 +311,32 @@ def test_adaptive_schedule_carries_on_where_a_constant_rate_stops_on_a_plateau()
         scores[schedule], epochs[schedule] = est.score(X, y), est.n_iter_
     assert epochs["constant"] < 50 < epochs["adaptive"]
     assert scores["adaptive"] > scores["constant"]
+
+
+def test_poisson_on_large_counts_reports_a_falling_nonnegative_loss():
+    # 0.2 left out the terms in y alone: its loss fell from −15 to −622 on these
+    # counts and the growth warning fired, telling an adam fit to use adam
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    est = BackpropMLPRegressor(loss="poisson", max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter only
+        warnings.filterwarnings("error", message=".*grew", category=ConvergenceWarning)
+        est.fit(X, y)
+    assert min(est.loss_curve_) >= 0
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+def test_growth_warning_never_suggests_the_solver_in_use(solver):
+    from skbackprop._training import _warn_if_loss_grew
+
+    est = BackpropMLPRegressor(solver=solver, learning_rate=0.5)
+    with pytest.warns(ConvergenceWarning, match="grew") as record:
+        _warn_if_loss_grew(est, [1.0, 500.0])
+    message = str(record[0].message)
+    assert ("solver='adam'" in message) == (solver != "adam")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _warn_if_loss_grew(est, [0.0, 1e-18])  # rounding around a perfect fit
+        _warn_if_loss_grew(est, [2.0, 150.0])

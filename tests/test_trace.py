@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, ndtr
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     BackpropTrace,
     LayerTrace,
@@ -67,7 +68,14 @@ def reference(est, X, y, w):
     n = weights.sum()
     scale = (weights / n)[:, None]
     out = est.out_activation_
-    if out == "softmax":
+    if out == "logistic" and isinstance(est, BackpropMLPClassifier):
+        h[-1] = expit(a[-1])  # one unit per label, or one for two classes
+        if est._y_kind_ == "multilabel":
+            target = np.asarray(y, float)
+        else:
+            target = (np.asarray(y) == est.classes_[1])[:, None].astype(float)
+        delta = (h[-1] - target) * scale  # (E37)
+    elif out == "softmax":
         h[-1] = softmax(a[-1])
         onehot = (est.classes_[None, :] == np.asarray(y)[:, None]).astype(float)
         delta = (h[-1] - onehot) * scale  # (E11)
@@ -76,6 +84,8 @@ def reference(est, X, y, w):
         residual = h[-1] - np.asarray(y, float).reshape(len(X), -1)
         slope = h[-1] * (1 - h[-1]) if out == "logistic" else 1.0  # (E3) / (E7)
         delta = residual * slope * scale  # exp: (E35)
+        if isinstance(est, BackpropMLPRegressor) and out == "identity":
+            delta /= residual.shape[1]  # averaged over the outputs (E38)
     deltas = [None] * n_layers
     deltas[-1] = delta
     for k in range(n_layers - 1, 0, -1):
@@ -103,6 +113,11 @@ def cases():
         yield BackpropMLPRegressor(hidden_layer_sizes=(5, 3), activation=act), "reg"
     yield BackpropMLPRegressor(hidden_layer_sizes=(5, 1), activation="tanh"), "reg"
     yield BackpropMLPRegressor(hidden_layer_sizes=(4,), loss="poisson"), "count"
+    yield BackpropMLPRegressor(hidden_layer_sizes=(4,), activation="elu"), "reg2"
+    for act in PAIRS:
+        yield BackpropMLPClassifier(hidden_layer_sizes=(5, 3), activation=act), "bin"
+    yield BackpropMLPClassifier(hidden_layer_sizes=(5, 1), activation="silu"), "cls"
+    yield BackpropMLPClassifier(hidden_layer_sizes=(4,), activation="tanh"), "ml"
     for output in ("identity", "sigmoid"):
         for fit_intercept in (True, False):
             two = TwoLayerSigmoidRegressor(
@@ -116,10 +131,14 @@ CASES = list(cases())
 
 
 def fitted(est, kind, alpha=1e-2):
-    X, Y = data(2 if kind == "reg2" else 1)
-    y = Y[:, 0] if kind != "reg2" else Y
+    X, Y = data({"reg2": 2, "ml": 3}.get(kind, 1))
+    y = Y[:, 0] if kind not in ("reg2", "ml") else Y
     if kind == "cls":
         y = np.array(["a", "b", "c"])[np.arange(12) % 3]
+    elif kind == "bin":
+        y = np.array(["a", "b"])[np.arange(12) % 2]
+    elif kind == "ml":
+        y = (Y > 0.5).astype(int)
     elif kind == "count":
         y = np.arange(12) % 4
     est.set_params(alpha=alpha, max_iter=3, random_state=0, learning_rate=0.05)
@@ -136,6 +155,7 @@ def case_id(case):
             if p in params
         )
         + f"-{type(est).__name__}"
+        + f"-{case[1]}"
     )
 
 

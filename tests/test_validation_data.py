@@ -14,17 +14,18 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbackprop import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-KINDS = ["regressor", "mlp_regressor", "classifier"]
+KINDS = ["regressor", "mlp_regressor", "classifier", "mlp_classifier"]
 
 
 def data(kind, n=120, seed=0):
-    if kind != "classifier":
+    if not kind.endswith("classifier"):
         X, y = make_regression(n_samples=n, n_features=5, noise=5.0, random_state=seed)
         y = y / y.std()
     else:
@@ -41,6 +42,8 @@ def make(kind, **params):
         return TwoLayerSigmoidRegressor(hidden_size=6, **params)
     if kind == "mlp_regressor":
         return BackpropMLPRegressor(hidden_layer_sizes=6, activation="tanh", **params)
+    if kind == "mlp_classifier":
+        return BackpropMLPClassifier(hidden_layer_sizes=6, **params)
     return SoftmaxMLPClassifier(hidden_layer_sizes=6, **params)
 
 
@@ -53,7 +56,7 @@ def state(est):
 
 def data_loss(est, X, y, sample_weight=None):
     """The data term of the loss, computed by scikit-learn's metrics."""
-    if isinstance(est, SoftmaxMLPClassifier):
+    if isinstance(est, SoftmaxMLPClassifier | BackpropMLPClassifier):
         return log_loss(y, est.predict_proba(X), sample_weight=sample_weight)
     return 0.5 * mean_squared_error(y, est.predict(X), sample_weight=sample_weight)
 
@@ -161,7 +164,7 @@ def test_sample_weight_val_weights_the_loss_and_the_score(kind):
 def test_partial_fit_appends_one_validation_point_per_call(kind):
     X, y, X_val, y_val = data(kind)
     est = make(kind)
-    extra = {"classes": np.unique(y)} if kind == "classifier" else {}
+    extra = {"classes": np.unique(y)} if kind.endswith("classifier") else {}
     for calls in range(1, 4):
         est.partial_fit(X, y, X_val=X_val, y_val=y_val, **extra)
         assert len(est.validation_loss_curve_) == calls
@@ -183,7 +186,7 @@ def bad_validation(kind):
     X, y, X_val, y_val = data(kind)
     nan = X_val.copy()
     nan[0, 0] = np.nan
-    unseen = np.full_like(y_val, 7) if kind == "classifier" else y_val * 1e9
+    unseen = np.full_like(y_val, 7) if kind.endswith("classifier") else y_val * 1e9
     cases = {
         "features": ({"X_val": X_val[:, :3], "y_val": y_val}, "features"),
         "nan": ({"X_val": nan, "y_val": y_val}, "NaN"),
@@ -195,7 +198,7 @@ def bad_validation(kind):
         "no-y": ({"X_val": X_val}, "y_val"),
         "weights-only": ({"sample_weight_val": np.ones(len(y_val))}, "X_val"),
     }
-    if kind == "classifier":
+    if kind.endswith("classifier"):
         cases["unseen"] = ({"X_val": X_val, "y_val": unseen}, "not in classes")
     return X, y, cases
 
@@ -216,7 +219,7 @@ def test_bad_validation_data_is_refused_before_anything_changes(kind, case):
     with pytest.raises(ValueError, match=message):
         fitted.fit(X, y, **given)
     assert state(fitted) == before
-    extra = {"classes": np.unique(y)} if kind == "classifier" else {}
+    extra = {"classes": np.unique(y)} if kind.endswith("classifier") else {}
     with pytest.raises(ValueError, match=message):
         fitted.partial_fit(X, y, **given, **extra)
     assert state(fitted) == before

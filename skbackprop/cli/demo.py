@@ -1,7 +1,8 @@
 """The ``demo`` subcommand: skbackprop beside scikit-learn's MLP, cross-validated.
 
-``run_demo`` cross-validates ``SoftmaxMLPClassifier`` on digits, and
-``TwoLayerSigmoidRegressor`` and ``BackpropMLPRegressor`` on diabetes, each beside
+``run_demo`` cross-validates ``SoftmaxMLPClassifier`` and ``BackpropMLPClassifier``
+on digits, and ``TwoLayerSigmoidRegressor`` and ``BackpropMLPRegressor`` on
+diabetes, each beside
 scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` with the same pipeline and
 settings, and prints one table: scores,
 median fit time per fold, epochs, and the gradient-check error of the fitted
@@ -22,6 +23,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .. import (
+    BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
@@ -40,7 +42,7 @@ class Task:
     activation: str  # skbackprop's name; scikit-learn calls sigmoid "logistic"
     learning_rate: float
     max_iter: int
-    general: bool = False  # regression: BackpropMLPRegressor, not the seeds' network
+    general: bool = False  # the drop-in (BackpropMLP*), not the seeds' network
 
     @property
     def is_classification(self):
@@ -71,6 +73,7 @@ DEMO = DemoSettings(
     gradcheck_samples=30,
     tasks=(
         Task("digits", 64, "relu", 1e-3, 200),
+        Task("digits", 64, "relu", 1e-3, 200, general=True),
         Task("diabetes", 32, "sigmoid", 1e-2, 100),
         Task("diabetes", 100, "relu", 1e-3, 200, general=True),
     ),
@@ -80,6 +83,7 @@ QUICK = DemoSettings(
     gradcheck_samples=10,
     tasks=(
         Task("digits", 16, "relu", 1e-2, 20),
+        Task("digits", 16, "relu", 1e-2, 20, general=True),
         Task("diabetes", 16, "sigmoid", 1e-2, 20),
         Task("diabetes", 16, "relu", 1e-2, 20, general=True),
     ),
@@ -104,7 +108,8 @@ def _models(task, settings, random_state):
         **shared,
     }
     if task.is_classification:
-        ours = SoftmaxMLPClassifier(
+        network = BackpropMLPClassifier if task.general else SoftmaxMLPClassifier
+        ours = network(
             hidden_layer_sizes=(task.hidden,),
             activation=task.activation,
             learning_rate=task.learning_rate,
@@ -204,7 +209,8 @@ def _describe(task, X, y):
             "identity",
         )
     if task.general:
-        data = ", BackpropMLPRegressor beside MLPRegressor"
+        drop_in = "Classifier" if task.is_classification else "Regressor"
+        data = f", BackpropMLP{drop_in} beside MLP{drop_in}"
     return (
         f"  {task.dataset:<9} {X.shape[0]} samples × {X.shape[1]} features{data}\n"
         f"  {'':<9} hidden ({task.hidden},) {task.activation}, {output} output, "

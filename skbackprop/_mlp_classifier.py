@@ -1,0 +1,298 @@
+"""BackpropMLPClassifier: scikit-learn's ``MLPClassifier`` on the manual gradients."""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import log_expit
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._activations import log_softmax, softmax
+from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
+from ._labels import LabelMixin, accuracy_on_host, labels_of
+from ._network import output_preactivation
+from ._parameters import Architecture
+from ._xp import array_namespace, array_ops, special_ops
+
+
+class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
+    """Multi-layer perceptron classifier, trained by manual backprop.
+
+    scikit-learn's ``MLPClassifier`` on hand-derived gradients, with its output
+    conventions: ``h_k = g(h_{k−1} W_k + b_k)`` for the hidden layers, then
+
+    - two classes: **one** logistic unit ``ŷ = σ(a_L)``, the probability of
+      ``classes_[1]``, and the binary cross-entropy;
+    - more classes: ``ŷ = softmax(a_L)`` and the cross-entropy ``−log ŷ_l``;
+    - a multilabel indicator y (n_samples, n_labels): one logistic unit per label
+      and the binary cross-entropy summed over the labels;
+
+    averaged over the samples, plus ``α/(2N) Σ ‖W‖²`` — the loss values
+    scikit-learn reports, so ``loss_curve_`` compares one to one, and
+    ``coefs_``/``intercepts_`` move between the two libraries unchanged.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the hidden layers (an int means one layer).
+    activation : str or Activation, default="relu"
+        Hidden activation g: "identity", "sigmoid" (alias "logistic"), "tanh",
+        "relu", "leaky_relu", "elu", "softplus", "gelu", "silu", or a user's
+        :class:`Activation` pair (checked by :func:`check_activation` when the
+        network is created).
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; "balanced" uses
+        ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``). Not
+        for a multilabel y, where a sample has several labels: ``fit`` raises a
+        ``ValueError``; give per-sample weights as ``sample_weight`` instead.
+    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, alpha, \
+momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, scoring, \
+learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
+warm_start, verbose
+        As in :class:`TwoLayerSigmoidRegressor`; ``learning_rate`` is
+        scikit-learn's ``learning_rate_init`` and ``learning_rate_schedule`` its
+        ``learning_rate``. With ``scoring=None`` the validation score is accuracy
+        (subset accuracy for a multilabel y); the early-stopping split is
+        stratified except for a multilabel y.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels; for a multilabel y, ``0 … n_labels − 1``.
+    coefs_, intercepts_ : list of ndarray
+        ``coefs_[k]`` has shape (fan_in, fan_out); views of the live parameters.
+    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_,
+    n_iter_, t_, n_features_in_, feature_names_in_, n_layers_
+        As in scikit-learn's ``MLPClassifier``.
+    n_outputs_ : int
+        Output units: 1 for two classes, else the number of classes or labels.
+    out_activation_ : str
+        ``"logistic"`` (binary, multilabel) or ``"softmax"`` (multiclass).
+    validation_loss_curve_, learning_rate_curve_ : list of float
+        As in :class:`TwoLayerSigmoidRegressor`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from skbackprop import BackpropMLPClassifier
+    >>> X, Y = make_multilabel_classification(60, 8, n_classes=3, random_state=0)
+    >>> clf = BackpropMLPClassifier(hidden_layer_sizes=8, solver="lbfgs",
+    ...                             random_state=0).fit(X, Y)
+    >>> clf.out_activation_, clf.predict_proba(X[:1]).shape
+    ('logistic', (1, 3))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBackprop._parameter_constraints,
+        "hidden_layer_sizes": [
+            Interval(Integral, 1, None, closed="left"),
+            "array-like",
+        ],
+        "activation": ACTIVATION_CONSTRAINT,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+    _multilabel = True
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        class_weight=None,
+        solver="adam",
+        learning_rate=0.001,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        alpha=1e-4,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        scoring=None,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        nesterovs_momentum=True,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.class_weight = class_weight
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.nesterovs_momentum = nesterovs_momentum
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # -- the hooks: scikit-learn's output for each kind of y ------------------------
+    def _encode_classes(self, indices):
+        if self._y_kind_ == "binary":  # one logistic unit: 1.0 for classes_[1]
+            return (indices == 1).astype(np.float64)[:, np.newaxis], 1
+        return indices, len(self.classes_)
+
+    def _architecture(self, n_features, n_outputs):
+        softmax_output = self._y_kind_ == "multiclass"
+        return Architecture(
+            layer_sizes=(n_features, *hidden_widths(self), n_outputs),
+            activation=self.activation,
+            output_activation="softmax" if softmax_output else "sigmoid",
+            loss="cross_entropy" if softmax_output else "binary_cross_entropy",
+        )
+
+    def _validation_score(self, params, X, y, sample_weight):
+        logits = output_preactivation(params, X)
+        if not isinstance(logits, np.ndarray):
+            xp = array_namespace(logits)
+            if y.ndim == 1:
+                hits = xp.argmax(logits, axis=1) == y
+            else:
+                hits = xp.all((logits > 0) == (y > 0.5), axis=1)
+            hits = xp.astype(hits, logits.dtype)
+            if sample_weight is None:
+                return float(xp.mean(hits))
+            return float(xp.sum(hits * sample_weight) / xp.sum(sample_weight))
+        if y.ndim == 1:
+            hits = logits.argmax(axis=1) == y
+        else:  # all labels right (a binary problem has one)
+            hits = ((logits > 0) == (y > 0.5)).all(axis=1)
+        return float(np.average(hits, weights=sample_weight))
+
+    def _logits(self, X, method):
+        X = self._validate_predict_input(X, method)
+        return output_preactivation(self._params, X)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against y (subset accuracy for a
+        multilabel y), weighted by ``sample_weight``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return accuracy_on_host(self, X, y, sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # -- prediction ------------------------------------------------------------------
+    def decision_function(self, X):
+        """The logits a_L: 1-D for two classes (positive for ``classes_[1]``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        logits = self._logits(X, "decision_function")
+        return logits[:, 0] if self._y_kind_ == "binary" else logits
+
+    def predict(self, X):
+        """The most probable class; for a multilabel y, each label with σ(a) > ½.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels, or a 0/1 indicator matrix for a multilabel y.
+        """
+        logits = self._logits(X, "predict")
+        if not isinstance(logits, np.ndarray):  # on the model's device
+            xp = array_namespace(logits)
+            if self._y_kind_ == "multiclass":
+                return labels_of(self.classes_, xp.argmax(logits, axis=1))
+            positive = xp.astype(logits > 0, xp.int64)
+            if self._y_kind_ == "multilabel":
+                return positive
+            return labels_of(self.classes_, positive[:, 0])
+        if self._y_kind_ == "multiclass":
+            return self.classes_[logits.argmax(axis=1)]
+        positive = (logits > 0).astype(int)  # σ(a) > ½
+        return (
+            positive if self._y_kind_ == "multilabel" else self.classes_[positive[:, 0]]
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities: binary (n, 2), multiclass softmax, multilabel σ(a).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; for a multilabel y the
+            probability of each label (rows need not sum to 1).
+        """
+        logits = self._logits(X, "predict_proba")
+        if self._y_kind_ == "multiclass":
+            return softmax(logits)
+        ops = special_ops(logits)
+        if self._y_kind_ == "binary":  # [σ(−a), σ(a)]: no 1 − σ(a) cancellation
+            return ops.expit(_both_sides(logits))
+        return ops.expit(logits)
+
+    def predict_log_proba(self, X):
+        """The log of ``predict_proba``, from the logits (never log(0)).
+
+        log σ(a) = −softplus(−a) for the logistic outputs, log softmax otherwise.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._logits(X, "predict_log_proba")
+        if self._y_kind_ == "multiclass":
+            return log_softmax(logits)
+        if self._y_kind_ == "binary":
+            logits = _both_sides(logits)
+        if isinstance(logits, np.ndarray):
+            return log_expit(logits)
+        return -array_ops(logits).logaddexp(0.0, -logits)  # −softplus(−a)
+
+
+def _both_sides(logits):
+    """[−a, a] side by side: the two classes' logits of one logistic unit."""
+    if isinstance(logits, np.ndarray):
+        return np.hstack([-logits, logits])
+    return array_namespace(logits).concat([-logits, logits], axis=1)
