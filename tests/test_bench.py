@@ -111,8 +111,8 @@ def test_both_libraries_draw_the_same_initial_weights(quick_run):
 
 
 def test_same_minibatch_order_gives_the_same_losses_up_to_rounding(quick_run):
-    # Fed scikit-learn's minibatch order, our loss curve must be scikit-learn's to
-    # rounding: the same initialisation, gradients and optimizer steps.
+    # From the same random_state our loss curve must be scikit-learn's to rounding:
+    # the same initialisation, minibatch order, gradients and optimizer steps.
     results, _ = quick_run
     for r in results:
         if r["layer_sizes"][-1] == 2:
