@@ -6,8 +6,6 @@ namespace (torch, CuPy, array_api_strict, …) is validated in that namespace an
 the model computes there, on X's device ("everything follows X"): y and the
 sample weights are encoded and combined on the host, as numpy (they are y-sized,
 as the label encoding needs them there), and moved to X's device.
-``check_numpy_input`` still refuses, with a clear message, non-numpy input to
-what has not learned to compute elsewhere.
 """
 
 import numpy as np
@@ -65,34 +63,6 @@ def _host_stand_in(X):
     if isinstance(X, np.ndarray) or sp.issparse(X):
         return X
     return np.empty((X.shape[0], 0), dtype=numpy_dtype(X.dtype))
-
-
-def check_numpy_input(estimator, method=None, **arrays):
-    """Raise a ``TypeError`` for a non-numpy array under array API dispatch.
-
-    ``arrays`` maps each argument's name to its value (None, lists, pandas and
-    scipy sparse input pass: scikit-learn converts them to numpy).
-    """
-    if not get_config()["array_api_dispatch"]:
-        return
-    caller = type(estimator).__name__ + ("" if method is None else f".{method}")
-    for name, value in arrays.items():
-        if value is None or sp.issparse(value):
-            continue
-        try:
-            xp, _ = get_namespace(value)
-        except TypeError:  # a scalar: scikit-learn's validation takes it from here
-            continue
-        if _is_numpy_namespace(xp):
-            continue
-        raise TypeError(
-            f"{caller} computes in numpy, but {name} is not a numpy array (it is "
-            f"{type(value).__module__}.{type(value).__name__}, array namespace "
-            f"{getattr(xp, '__name__', xp)!r}) and array_api_dispatch is on. Pass "
-            f"numpy arrays: np.asarray({name}) (for a torch tensor on a GPU, "
-            f"{name}.cpu().numpy()), or call sklearn.set_config("
-            "array_api_dispatch=False) around this estimator."
-        )
 
 
 class InputValidationMixin:
