@@ -51,6 +51,8 @@ NAMESPACES = {
     "strict-device1": (array_api_strict, array_api_strict.Device("device1")),
     "torch-cpu": (array_namespace(torch.asarray(1)), "cpu"),
 }
+if torch.cuda.is_available():  # the GPU check (benchmarks/gpu_check.sh)
+    NAMESPACES["torch-cuda"] = (array_namespace(torch.asarray(1)), "cuda")
 
 
 def target(kind):
