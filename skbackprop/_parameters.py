@@ -65,8 +65,8 @@ class Parameters:
         for fan_in, fan_out in architecture.shapes:
             stop = start + fan_in * fan_out
             block = flat[start:stop]
-            shaped = block.reshape(fan_in, fan_out) if numpy else None
-            self.coefs.append(shaped if numpy else xp.reshape(block, (fan_in, fan_out)))
+            # a view: numpy's reshape, or the namespace's on its contiguous slice
+            self.coefs.append(xp.reshape(block, (fan_in, fan_out)))
             start = stop
         self.weights = flat[:start]
         for _, fan_out in architecture.shapes:
