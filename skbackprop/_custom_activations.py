@@ -42,6 +42,11 @@ class Activation:
     ``partial_fit`` that creates a network runs :func:`check_activation` on the
     pair first and refuses a derivative that disagrees with the function.
 
+    Under array API dispatch (``docs/guide/gpu.md``) both must compute in their
+    input's namespace — ``xp = array_api_compat.array_namespace(a)``, then
+    ``xp.tanh(a)``, not ``np.tanh(a)`` — on the input's device: ``fit`` checks
+    them on a few points of X's namespace and device and refuses them if not.
+
     Examples
     --------
     >>> import numpy as np

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import move_to
+from sklearn.utils._array_api import check_same_namespace, move_to
 from sklearn.utils.metaestimators import available_if
 
 from ._callbacks import CALLBACK_STATE, EpochCallbacks
@@ -96,6 +96,9 @@ class FitMixin:
                     del self.__dict__[name]
             self.__dict__.pop("_params", None)
         else:
+            # continuing a model: X must be of its namespace and device
+            method = "partial_fit" if incremental else "fit"
+            check_same_namespace(X, self, attribute="_fitted_flat", method=method)
             self._check_same_architecture()
         splits = self.early_stopping and not incremental and self.solver != "lbfgs"
         splits = splits and X_val is None

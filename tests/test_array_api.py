@@ -238,6 +238,19 @@ def test_prediction_on_another_namespace_raises_sklearns_error(on):
         est.loss_and_gradients(X, Y_CLF)
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_continuing_a_model_on_another_namespace_raises_with_the_model_untouched(
+    method, on
+):
+    est = BackpropMLPRegressor(hidden_layer_sizes=(3,), max_iter=2, warm_start=True)
+    est.fit(X, Y_REG)
+    before = est._params.flat.copy()
+    with pytest.raises(ValueError, match="must use the same namespace"):
+        getattr(est, method)(on(X), on(Y_REG))
+    assert_array_equal(est._params.flat, before)
+    assert len(est.loss_curve_) == 2
+
+
 def test_numpy_only_activation_is_refused_at_fit_with_the_model_untouched(on):
     numpy_tanh = Activation(np.tanh, lambda a, z: 1 - z * z, name="numpy_tanh")
     est = BackpropMLPRegressor(

@@ -49,6 +49,7 @@ ARRAY_API_CHECKS = (
 NAMESPACES = [
     ("array_api_strict", "CPU_DEVICE", "float64"),
     ("array_api_strict", "device1", "float32"),
+    ("array_api_strict", "device1", "float64"),
     ("torch", "cpu", "float64"),
     ("torch", "cpu", "float32"),
 ]
