@@ -434,3 +434,17 @@ def test_logistic_outputs_of_the_mlp_classifier_equal_numpy(problem, on):
         assert_on(result, on)
         assert_allclose(host(result), getattr(expected, method)(X), atol=1e-9)
     assert got.score(on(X), on(y)) == expected.score(X, y)
+
+
+def test_gelu_needs_a_normal_cdf_and_says_so_where_there_is_none():
+    # the array API has no erf: gelu runs on torch and numpy-backed arrays, and
+    # on array-api-strict's device1 (no conversion to numpy) fit refuses it clearly
+    est = BackpropMLPRegressor(hidden_layer_sizes=(3,), activation="gelu", max_iter=2)
+    with sklearn.config_context(array_api_dispatch=True):
+        X_1 = array_api_strict.asarray(X, device=array_api_strict.Device("device1"))
+        with pytest.raises(ValueError, match="'gelu' cannot compute in"):
+            est.fit(X_1, Y_REG)
+        assert not hasattr(est, "n_features_in_")
+        X_t = torch.asarray(X)
+        expected = clone(est).set_params(random_state=0)
+        assert_same_model(expected.fit(X_t, Y_REG), clone(expected).fit(X, Y_REG))
