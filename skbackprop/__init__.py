@@ -7,6 +7,7 @@ from ._mlp_classifier import BackpropMLPClassifier
 from ._mlp_regressor import BackpropMLPRegressor
 from ._regressor import TwoLayerSigmoidRegressor
 from ._trace import BackpropTrace, LayerTrace
+from ._validation import ValidationScaleWarning
 
 __all__ = [
     "Activation",
@@ -18,6 +19,7 @@ __all__ = [
     "LayerTrace",
     "SoftmaxMLPClassifier",
     "TwoLayerSigmoidRegressor",
+    "ValidationScaleWarning",
     "check_activation",
     "check_gradients",
 ]

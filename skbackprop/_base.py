@@ -4,15 +4,18 @@ the public gradient window. The training methods are in ``_fitting``, the input
 validation in ``_inputs``, the epoch loops in ``_training``."""
 
 import copy
+from dataclasses import replace
+from functools import cache
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
-from sklearn.metrics import get_scorer_names
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
 )
 from sklearn.utils.validation import (
@@ -37,6 +40,37 @@ DOC_LINK_TEMPLATE = "https://pypi.org/project/skbackprop/#api-in-brief"
 ACTIVATION_CONSTRAINT = [StrOptions(set(ACTIVATIONS)), Activation]
 
 
+def _unchanged(values, validated):
+    """Whether parameter values are those validated last: the same objects (a
+    RandomState advances but stays valid), or equal to the copies taken then (a
+    dict, list or array may have been changed in place)."""
+    if validated is None:
+        return False
+    for value, (original, copied) in zip(values, validated, strict=True):
+        if value is original and not isinstance(value, _MUTABLE):
+            continue
+        try:
+            if bool(value == copied):
+                continue
+        except Exception:  # arrays, objects whose == fails
+            pass
+        return False
+    return True
+
+
+_MUTABLE = (dict, list, set, np.ndarray)
+
+
+def _canonical(architecture):
+    """The architecture with its activation's aliases resolved ("logistic" is
+    "sigmoid"): continuing a network under another name of its activation is no
+    change of architecture."""
+    activation = architecture.activation
+    if isinstance(activation, str):
+        activation = ACTIVATIONS[activation].name
+    return replace(architecture, activation=activation)
+
+
 def hidden_widths(estimator):
     """``hidden_layer_sizes`` as a tuple of ints (an int means one layer)."""
     hidden = estimator.hidden_layer_sizes
@@ -48,6 +82,11 @@ def hidden_widths(estimator):
             f"{estimator.hidden_layer_sizes!r} instead."
         )
     return tuple(int(h) for h in hidden)
+
+
+@cache
+def _param_names(cls):
+    return super(BaseBackprop, cls)._get_param_names()
 
 
 class BaseBackprop(
@@ -71,8 +110,13 @@ class BaseBackprop(
             Interval(Integral, 1, None, closed="left"),
         ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        # np.inf: never stop on the loss (scikit-learn's MLP accepts it too)
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
@@ -92,13 +136,29 @@ class BaseBackprop(
         "verbose": ["verbose"],
     }
 
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn reads them off __init__'s signature, on every call
+        return _param_names(cls)
+
     # -- hooks each estimator provides -------------------------------------------
     def _architecture(self, n_features, n_outputs):
         raise NotImplementedError
 
-    def _encode_targets(self, y, *, first_call, classes=None):
-        """Validate y; return it in the loss's encoding and the number of outputs."""
+    def _encode_targets(self, y, *, first_call, classes=None, part=False):
+        """Validate y; return it in the loss's encoding and the number of outputs.
+
+        ``part=True``: y is one chunk of the targets; conditions on the whole y
+        (a positive sum) are checked by the caller over all chunks."""
         raise NotImplementedError
+
+    def _stratify_labels(self, y):
+        """What early stopping's held-out split is stratified by (None: not)."""
+        return None
+
+    def _check_refit_targets(self, y):
+        """Raise if a warm-started ``fit`` is given a y the model cannot continue
+        on (none by default)."""
 
     def _target_weights(self, y):
         """Per-sample weight factors derived from y (class weights), or None."""
@@ -115,13 +175,42 @@ class BaseBackprop(
         all; ``set_params`` may have changed anything since the last call. Runs
         before any data is looked at or any random number is drawn.
         """
-        self._validate_params()
+        # Validated values are remembered: a streaming partial_fit would otherwise
+        # pay scikit-learn's validation, several times its chunk's compute, on
+        # every chunk (set_params may change anything between calls: see
+        # ``_unchanged``).
+        values = tuple(self.__dict__.get(name) for name in self._get_param_names())
+        if not _unchanged(values, self.__dict__.get("_validated_params")):
+            self._validate_params()
+            self._check_scoring_method()
+            try:
+                copies = copy.deepcopy(values)
+            except Exception:  # a value that cannot be copied: validate every call
+                self.__dict__.pop("_validated_params", None)
+            else:
+                self._validated_params = list(zip(values, copies, strict=True))
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: it sees one chunk "
                 "at a time and has no held-out set. Set early_stopping=False."
             )
         self._check_derived_params(incremental=incremental)
+
+    def _check_scoring_method(self):
+        """A scorer name whose response method this estimator lacks (e.g.
+        ``"neg_log_loss"``, which needs ``predict_proba``, on a regressor) is
+        refused now, not by an AttributeError after the first epoch."""
+        if not isinstance(self.scoring, str) or self.scoring == "loss":
+            return
+        methods = getattr(check_scoring(self, self.scoring), "_response_method", ())
+        methods = (methods,) if isinstance(methods, str) else tuple(methods)
+        if methods and not any(hasattr(self, m) for m in methods):
+            raise ValueError(
+                f"scoring={self.scoring!r} needs {' or '.join(methods)}, which "
+                f"{type(self).__name__} does not have. Choose a scorer for "
+                f"{'classifiers' if is_classifier(self) else 'regressors'} (or "
+                "None, the estimator's score, or 'loss')."
+            )
 
     def _check_derived_params(self, *, incremental):
         """Checks beyond ``_parameter_constraints`` (a hook; none by default)."""
@@ -140,7 +229,7 @@ class BaseBackprop(
     def _check_same_architecture(self):
         fitted = self._params.architecture
         wanted = self._architecture(self.n_features_in_, self.n_outputs_)
-        if wanted != fitted:
+        if _canonical(wanted) != _canonical(fitted):
             raise ValueError(
                 f"The parameters ask for the network {wanted}, but this model was "
                 f"fitted as {fitted}. warm_start and partial_fit continue the fitted "
@@ -161,7 +250,9 @@ class BaseBackprop(
 
     def __getstate__(self):
         # plain values only, so that skops trusts everything but the class itself
-        return to_plain_state(super().__getstate__())
+        state = super().__getstate__()
+        state.pop("_validated_params", None)  # a cache, which may hold callables
+        return to_plain_state(state)
 
     def __setstate__(self, state):
         super().__setstate__(from_plain_state(state))

@@ -37,6 +37,8 @@ class EpochCallbacks:
 
     def __init__(self, estimator, max_epochs, X, y, sample_weight):
         init = getattr(estimator, "_init_callback_context", None)
+        if not getattr(estimator, "_skl_callbacks", None):
+            init = None  # no callback to tell: skip the contexts, per call and epoch
         self._root = _NoCallbacks() if init is None else init(max_subtasks=max_epochs)
         self._estimator = estimator
         self._dtype = X.dtype  # the model's: a snapshot of an lbfgs iterate is cast

@@ -36,9 +36,9 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; "balanced" uses
         ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``).
-    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, alpha, \
-momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, scoring, \
-learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
+    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, max_fun, \
+alpha, momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, \
+scoring, learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
 warm_start, verbose
         As in :class:`TwoLayerSigmoidRegressor`; with ``scoring=None`` the
         validation score is accuracy.
@@ -89,6 +89,7 @@ warm_start, verbose
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
+        max_fun=15000,
         alpha=1e-4,
         momentum=0.9,
         beta_1=0.9,
@@ -114,6 +115,7 @@ warm_start, verbose
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.alpha = alpha
         self.momentum = momentum
         self.beta_1 = beta_1

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils._array_api import move_to
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
 
 from ._activations import ACTIVATIONS, LayerActivation, _add_bias_inplace
 from ._xp import array_device, array_namespace
@@ -220,6 +225,27 @@ def _finite_or_raise(name, what, values, points):
         )
 
 
+def _check_dtype(dtype):
+    """The float dtype ``check_activation`` calls the pair in (training's)."""
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = np.dtype(object)  # refused below (np.dtype(None) is float64)
+    if dtype is None or checked not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise InvalidParameterError(
+            "The 'dtype' parameter of check_activation must be np.float32 or "
+            f"np.float64, the dtypes training computes in. Got {dtype!r} instead."
+        )
+    return checked
+
+
+@validate_params(
+    {
+        "activation": [Activation, StrOptions(set(ACTIVATIONS))],
+        "dtype": "no_validation",  # any spelling of a dtype: _check_dtype
+    },
+    prefer_skip_nested_validation=True,
+)
 def check_activation(activation, dtype=np.float64):
     """Compare an activation's derivative with central finite differences.
 
@@ -235,6 +261,7 @@ def check_activation(activation, dtype=np.float64):
     activation : Activation or str
         A user's pair or the name of a built-in activation.
     dtype : {np.float64, np.float32}, default=np.float64
+        The dtype training will use (any spelling numpy understands).
 
     Returns
     -------
@@ -242,11 +269,15 @@ def check_activation(activation, dtype=np.float64):
 
     Raises
     ------
+    InvalidParameterError
+        If ``activation`` is neither an ``Activation`` nor a built-in's name, or
+        ``dtype`` is not float32 or float64.
     ValueError
         If the function or derivative fails, changes the shape, or returns
         non-finite values on the grid, or if the error exceeds 1e-5 (the message
         names the activation, the worst point and both values).
     """
+    dtype = _check_dtype(dtype)
     if not isinstance(activation, Activation):
         activation = _builtin_as_pair(activation)
     name = activation.display_name

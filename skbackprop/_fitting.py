@@ -13,6 +13,11 @@ from sklearn.utils.metaestimators import available_if
 
 from ._callbacks import CALLBACK_STATE, EpochCallbacks
 from ._custom_activations import Activation, check_activation, check_activation_in
+from ._dask import (
+    gather_validation_data,
+    is_dask_collection,
+    validate_dask_training_data,
+)
 from ._inputs import input_namespace, to_host
 from ._parameters import glorot_uniform
 from ._validation import check_validation_data, check_validation_split
@@ -31,15 +36,21 @@ OUT_ACTIVATION_NAMES = {
 def _rollback_on_error(estimator):
     """Leave ``estimator`` exactly as it was if the block raises.
 
-    The training code never mutates an object the estimator already holds (it
-    works on copies and assigns new ones), so restoring the attribute dict is a
-    complete undo.
+    The training code never mutates an object the estimator already holds, with
+    two exceptions this undoes: it appends to the fitted curves (lists: copying
+    them on every ``partial_fit`` would cost a streaming run time quadratic in its
+    calls), and a first call may draw from a ``RandomState`` the user passed as
+    ``random_state``. Everything else is restored by restoring the attribute dict.
     """
     saved = dict(estimator.__dict__)
-    # A RandomState instance given as random_state is shared, not copied: keep a
-    # copy of the model's stream, which a failed call may have advanced, and the
-    # state of the user's instance, which a failed call must not advance either.
-    saved_rng = copy.deepcopy(saved.get("_rng"))
+    curves = {  # the fitted lists (loss_curve_, …), never a parameter's
+        name: len(v)
+        for name, v in saved.items()
+        if type(v) is list and name.endswith("_") and not name.startswith("_")
+    }
+    # A RandomState instance given as random_state is shared, not copied: a
+    # failed call must not advance it. (The model's own stream is copied before
+    # a continued call draws from it, see ``_continue_stream``.)
     shared = estimator.random_state
     shared_state = (
         shared.get_state() if isinstance(shared, np.random.RandomState) else None
@@ -50,8 +61,8 @@ def _rollback_on_error(estimator):
         callbacks = {k: v for k, v in vars(estimator).items() if k in CALLBACK_STATE}
         estimator.__dict__.clear()
         estimator.__dict__.update(saved, **callbacks)
-        if saved_rng is not None:
-            estimator._rng = saved_rng
+        for name, length in curves.items():
+            del saved[name][length:]
         if shared_state is not None:
             shared.set_state(shared_state)
         raise
@@ -68,12 +79,22 @@ class FitMixin:
             )
         return True
 
+    def _continue_stream(self, n_samples, *, incremental, splits):
+        """Copy the model's random stream when this call will draw from it, so
+        that a failure leaves the old stream as it was. Copying costs more than a
+        whole 200-row epoch, and a call that neither shuffles several batches nor
+        splits (a streaming ``partial_fit`` on chunks of one batch) never draws."""
+        shuffles = self.solver in ("sgd", "adam") and self.shuffle
+        if splits or (shuffles and self._batch_size(n_samples) < n_samples):
+            self._rng = copy.deepcopy(self._rng)
+
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
         """``validation``: the ``(X_val, y_val, sample_weight_val)`` of the call."""
         X_val, y_val, sample_weight_val = validation or (None, None, None)
         # Everything follows X: numpy X takes the numpy path, whatever the rest;
         # any other namespace computes there, on X's device (``_inputs``).
-        namespace = input_namespace(X)
+        # Dask collections train on their numpy chunks, whatever the dispatch.
+        namespace = None if is_dask_collection(X) else input_namespace(X)
         if namespace is None:
             y, sample_weight = to_host(y), to_host(sample_weight)
             X_val, y_val = to_host(X_val), to_host(y_val)
@@ -102,13 +123,30 @@ class FitMixin:
             self._check_same_architecture()
         splits = self.early_stopping and not incremental and self.solver != "lbfgs"
         splits = splits and X_val is None
-        X, y_raw, y, w, n_outputs = self._validate_training_data(
-            X,
-            y,
-            sample_weight,
-            reset=first_call,
-            classes=classes,
-            order="C" if self._gathers_rows(splits=splits) else None,
+        if is_dask_collection(X):  # data-parallel training over its chunks
+            X, y_raw, y, w, n_outputs = validate_dask_training_data(
+                self,
+                X,
+                y,
+                sample_weight,
+                reset=first_call,
+                classes=classes,
+                incremental=incremental,
+                splits=splits,
+                refit=not first_call and not incremental,
+            )
+        else:
+            X, y_raw, y, w, n_outputs = self._validate_training_data(
+                X,
+                y,
+                sample_weight,
+                reset=first_call,
+                classes=classes,
+                order="C" if self._gathers_rows(splits=splits) else None,
+                refit=not first_call and not incremental,
+            )
+        X_val, y_val, sample_weight_val = gather_validation_data(
+            X_val, y_val, sample_weight_val
         )
         if first_call:
             self.n_outputs_ = n_outputs
@@ -118,7 +156,7 @@ class FitMixin:
             if namespace is not None:
                 check_activation_in(architecture.activation, X)
         validation_data = check_validation_data(
-            self, X, X_val, y_val, sample_weight_val
+            self, X, X_val, y_val, sample_weight_val, y
         )
         if splits:
             check_validation_split(self, y_raw)  # on the host: y as given
@@ -142,9 +180,8 @@ class FitMixin:
             self._optimizer = self._schedule = None
         else:
             # Work on copies so that a failure leaves the old model untouched.
-            self._rng = copy.deepcopy(self._rng)
+            self._continue_stream(X.shape[0], incremental=incremental, splits=splits)
             params = self._params.copy()
-            self.loss_curve_ = list(self.loss_curve_)
             if self.best_loss_ is None:  # the previous fit stopped early
                 self.best_loss_ = np.inf
         max_epochs = 1 if incremental else self.max_iter

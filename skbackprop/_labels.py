@@ -14,10 +14,15 @@ import numpy as np
 from sklearn import config_context
 from sklearn.base import _fit_context
 from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import label_binarize
 from sklearn.utils._array_api import move_to
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 
 from ._fitting import FitMixin, _rollback_on_error
 from ._inputs import input_namespace, to_host
@@ -71,11 +76,6 @@ class LabelMixin:
     _y_numeric = False
     _multilabel = False  # whether an indicator y is accepted
 
-    @property
-    def _stratify_validation(self):
-        # as scikit-learn's MLPClassifier: stratified, except for a multilabel y
-        return getattr(self, "_y_kind_", None) != "multilabel"
-
     def _refuse_multilabel(self):
         raise NotImplementedError
 
@@ -120,7 +120,26 @@ class LabelMixin:
             )
         return labels
 
-    def _encode_targets(self, y, *, first_call, classes=None):
+    def _stratify_labels(self, y):
+        # on scikit-learn's label-binarized y (a boolean column for two classes,
+        # one-hot rows for more), as its MLPClassifier; a multilabel indicator y
+        # is not stratified
+        if y.ndim == 2:
+            return None
+        return label_binarize(y, classes=self.classes_).astype(bool)
+
+    def _check_refit_targets(self, y):
+        # scikit-learn's MLPClassifier: a warm start continues the same classes
+        labels = unique_labels(y)
+        if set(labels) != set(self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                f"{labels}. Refit with warm_start=False to train on other classes "
+                "(partial_fit takes a y with some of the classes)."
+            )
+
+    def _encode_targets(self, y, *, first_call, classes=None, part=False):
         kind = label_kind(y)
         if kind == "multilabel" and not self._multilabel:
             self._refuse_multilabel()
@@ -137,15 +156,11 @@ class LabelMixin:
             labels = self._check_classes(classes)
         if first_call:
             if classes is None:
+                # one class is fitted, as scikit-learn's MLPClassifier does: a
+                # binary problem whose targets are all 0 (softmax: one unit)
                 labels = np.unique(y)
-                if len(labels) < 2:
-                    raise ValueError(
-                        "The classifier needs samples of at least 2 classes in the "
-                        "data, but the data contains only one class: "
-                        f"{labels[0]!r}."
-                    )
             self.classes_ = labels
-            self._y_kind_ = "binary" if len(labels) == 2 else "multiclass"
+            self._y_kind_ = "binary" if len(labels) <= 2 else "multiclass"
         elif classes is not None and not np.array_equal(labels, self.classes_):
             raise ValueError(
                 f"classes={classes!r} differs from the classes of the first "

@@ -45,9 +45,9 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         ``n_samples / (n_classes · count(class))`` (not with ``partial_fit``). Not
         for a multilabel y, where a sample has several labels: ``fit`` raises a
         ``ValueError``; give per-sample weights as ``sample_weight`` instead.
-    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, alpha, \
-momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, scoring, \
-learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
+    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, max_fun, \
+alpha, momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, \
+scoring, learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
 warm_start, verbose
         As in :class:`TwoLayerSigmoidRegressor`; ``learning_rate`` is
         scikit-learn's ``learning_rate_init`` and ``learning_rate_schedule`` its
@@ -105,6 +105,7 @@ warm_start, verbose
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
+        max_fun=15000,
         alpha=1e-4,
         momentum=0.9,
         beta_1=0.9,
@@ -130,6 +131,7 @@ warm_start, verbose
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.alpha = alpha
         self.momentum = momentum
         self.beta_1 = beta_1
@@ -167,6 +169,8 @@ warm_start, verbose
             xp = array_namespace(logits)
             if y.ndim == 1:
                 hits = xp.argmax(logits, axis=1) == y
+            elif self._y_kind_ == "binary":
+                hits = self._binary_indices(logits) == xp.astype(y[:, 0], xp.int64)
             else:
                 hits = xp.all((logits > 0) == (y > 0.5), axis=1)
             hits = xp.astype(hits, logits.dtype)
@@ -175,9 +179,27 @@ warm_start, verbose
             return float(xp.sum(hits * sample_weight) / xp.sum(sample_weight))
         if y.ndim == 1:
             hits = logits.argmax(axis=1) == y
-        else:  # all labels right (a binary problem has one)
+        elif self._y_kind_ == "binary":
+            hits = self._binary_indices(logits) == y[:, 0]
+        else:  # all labels right
             hits = ((logits > 0) == (y > 0.5)).all(axis=1)
         return float(np.average(hits, weights=sample_weight))
+
+    def _stratify_labels(self, y):
+        # scikit-learn's MLPClassifier stratifies the split only for one output
+        # unit (two classes, or one), not a softmax or a multilabel y: the same
+        # here, so that a random_state holds out the same rows in both
+        return super()._stratify_labels(y) if self.n_outputs_ == 1 else None
+
+    def _binary_indices(self, logits):
+        """The ``classes_`` index a logistic unit predicts (σ(a) > ½); a single
+        class, fitted on targets that are all 0 as in scikit-learn, is always
+        the one predicted."""
+        if not isinstance(logits, np.ndarray):
+            xp = array_namespace(logits)
+            positive = xp.astype(logits[:, 0] > 0, xp.int64)
+            return positive if len(self.classes_) > 1 else xp.zeros_like(positive)
+        return np.minimum(logits[:, 0] > 0, len(self.classes_) - 1)
 
     def _logits(self, X, method):
         X = self._validate_predict_input(X, method)
@@ -236,16 +258,14 @@ warm_start, verbose
             xp = array_namespace(logits)
             if self._y_kind_ == "multiclass":
                 return labels_of(self.classes_, xp.argmax(logits, axis=1))
-            positive = xp.astype(logits > 0, xp.int64)
             if self._y_kind_ == "multilabel":
-                return positive
-            return labels_of(self.classes_, positive[:, 0])
+                return xp.astype(logits > 0, xp.int64)
+            return labels_of(self.classes_, self._binary_indices(logits))
         if self._y_kind_ == "multiclass":
             return self.classes_[logits.argmax(axis=1)]
-        positive = (logits > 0).astype(int)  # σ(a) > ½
-        return (
-            positive if self._y_kind_ == "multilabel" else self.classes_[positive[:, 0]]
-        )
+        if self._y_kind_ == "multilabel":
+            return (logits > 0).astype(int)  # σ(a) > ½
+        return self.classes_[self._binary_indices(logits)]
 
     def predict_proba(self, X):
         """Class probabilities: binary (n, 2), multiclass softmax, multilabel σ(a).
@@ -260,7 +280,9 @@ warm_start, verbose
             Columns in the order of ``classes_``; for a multilabel y the
             probability of each label (rows need not sum to 1).
         """
-        logits = self._logits(X, "predict_proba")
+        return self._proba_of_logits(self._logits(X, "predict_proba"))
+
+    def _proba_of_logits(self, logits):
         if self._y_kind_ == "multiclass":
             return softmax(logits)
         ops = special_ops(logits)
@@ -269,9 +291,12 @@ warm_start, verbose
         return ops.expit(logits)
 
     def predict_log_proba(self, X):
-        """The log of ``predict_proba``, from the logits (never log(0)).
+        """The log of ``predict_proba``, never log(0).
 
-        log σ(a) = −softplus(−a) for the logistic outputs, log softmax otherwise.
+        ``log(predict_proba(X))`` as scikit-learn's, so that the two rank the
+        classes alike (ties included, where probabilities round to 1); where a
+        probability underflows to 0, log σ(a) = −softplus(−a) (log softmax) from
+        the logits instead of −inf.
 
         Parameters
         ----------
@@ -282,13 +307,21 @@ warm_start, verbose
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         logits = self._logits(X, "predict_log_proba")
+        if not isinstance(logits, np.ndarray):  # on the model's device
+            if self._y_kind_ == "multiclass":
+                return log_softmax(logits)
+            if self._y_kind_ == "binary":
+                logits = _both_sides(logits)
+            return -array_ops(logits).logaddexp(0.0, -logits)  # −softplus(−a)
+        proba = self._proba_of_logits(logits)
         if self._y_kind_ == "multiclass":
-            return log_softmax(logits)
-        if self._y_kind_ == "binary":
-            logits = _both_sides(logits)
-        if isinstance(logits, np.ndarray):
-            return log_expit(logits)
-        return -array_ops(logits).logaddexp(0.0, -logits)  # −softplus(−a)
+            from_logits = log_softmax(logits)
+        elif self._y_kind_ == "binary":
+            from_logits = log_expit(_both_sides(logits))
+        else:
+            from_logits = log_expit(logits)
+        with np.errstate(divide="ignore"):
+            return np.where(proba > 0, np.log(proba), from_logits)
 
 
 def _both_sides(logits):

@@ -40,9 +40,9 @@ class BackpropMLPRegressor(BackpropRegressorBase):
     loss : {"squared_error", "poisson"}, default="squared_error"
         ``"poisson"`` predicts ``exp(a_L)`` and needs every target ≥ 0 with a
         positive sum (counts, rates).
-    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, alpha, \
-momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, scoring, \
-learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
+    solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, max_fun, \
+alpha, momentum, beta_1, beta_2, epsilon, early_stopping, validation_fraction, \
+scoring, learning_rate_schedule, power_t, nesterovs_momentum, shuffle, random_state, \
 warm_start, verbose
         As in :class:`TwoLayerSigmoidRegressor`; the default validation score is R².
 
@@ -91,6 +91,7 @@ warm_start, verbose
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
+        max_fun=15000,
         alpha=1e-4,
         momentum=0.9,
         beta_1=0.9,
@@ -116,6 +117,7 @@ warm_start, verbose
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.alpha = alpha
         self.momentum = momentum
         self.beta_1 = beta_1
@@ -141,8 +143,9 @@ warm_start, verbose
             loss=loss,
         )
 
-    def _check_targets(self, y2d):
-        if self.loss == "poisson" and not (y2d.min() >= 0 and y2d.sum() > 0):
+    def _check_targets(self, y2d, *, part=False):
+        # a chunk (part) may hold only zeros: the sum is checked over all of y
+        if self.loss == "poisson" and not (y2d.min() >= 0 and (part or y2d.sum() > 0)):
             raise ValueError(
                 "loss='poisson' requires y >= 0 with a positive sum (counts or "
                 f"rates), but y has minimum {y2d.min():.6g} and sum "

@@ -190,6 +190,8 @@ def make_optimizer(estimator, previous=None):
 def minimize_lbfgs(loss_and_gradient, theta0, max_iter, tol, callback, max_fun=15000):
     """Minimise with scipy's L-BFGS-B; ``loss_and_gradient(θ) -> (L, ∇L)``.
 
+    At most ``max_iter`` iterations and ``max_fun`` evaluations of the objective.
+
     scipy works in float64: ``result.x`` is float64 whatever ``theta0``'s dtype.
     Its own vector work runs in scipy's BLAS, held to one thread meanwhile so that
     it does not fight numpy's pool, which computes the objective.

@@ -16,13 +16,13 @@ class BackpropRegressorBase(RegressorMixin, BaseBackprop):
 
     _multi_output = True
     _y_numeric = True
-    _stratify_validation = False
 
-    def _check_targets(self, y2d):
-        """The estimator's own conditions on y (n_samples, n_outputs); returns it."""
+    def _check_targets(self, y2d, *, part=False):
+        """The estimator's own conditions on y (n_samples, n_outputs); returns it.
+        ``part``: y is one chunk, see ``_encode_targets``."""
         return y2d
 
-    def _encode_targets(self, y, *, first_call, classes=None):
+    def _encode_targets(self, y, *, first_call, classes=None, part=False):
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
         if y2d.dtype.kind != "f":  # int or bool targets: regress on their values
             y2d = y2d.astype(np.float64)
@@ -33,7 +33,7 @@ class BackpropRegressorBase(RegressorMixin, BaseBackprop):
                 f"y has {y2d.shape[1]} output(s) but this model was fitted with "
                 f"{self.n_outputs_}; refit (warm_start=False) to change them."
             )
-        y2d = self._check_targets(y2d)
+        y2d = self._check_targets(y2d, part=part)
         return y2d, y2d.shape[1]
 
     def _validation_score(self, params, X, y, sample_weight):

@@ -39,8 +39,12 @@ class TwoLayerSigmoidRegressor(BackpropRegressorBase):
     tol : float, default=1e-4
         Improvement of the loss (or validation score) below which an epoch counts
         as no improvement.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before training stops.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without improvement before training stops; ``np.inf`` never
+        stops on the loss (or the validation score).
+    max_fun : int, default=15000
+        lbfgs only: the most evaluations of the loss (and its gradient) L-BFGS-B
+        may make; reaching it ends ``fit`` with a ``ConvergenceWarning``.
     alpha : float, default=1e-4
         L2 strength.
     momentum : float, default=0.9
@@ -131,6 +135,7 @@ default="constant"
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
+        max_fun=15000,
         alpha=1e-4,
         momentum=0.9,
         beta_1=0.9,
@@ -156,6 +161,7 @@ default="constant"
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.alpha = alpha
         self.momentum = momentum
         self.beta_1 = beta_1
@@ -180,7 +186,7 @@ default="constant"
             fit_intercept=self.fit_intercept,
         )
 
-    def _check_targets(self, y2d):
+    def _check_targets(self, y2d, *, part=False):
         if self.output_activation == "sigmoid":
             # MinMaxScaler, the suggested remedy, can overshoot 1 by an ulp or two.
             slack = 4 * np.finfo(y2d.dtype).eps

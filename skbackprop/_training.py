@@ -13,13 +13,26 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._array_api import move_to
 
-from ._network import loss_and_gradients
 from ._optimizers import make_optimizer, minimize_lbfgs
-from ._parameters import Parameters, Workspace
-from ._runner import MinibatchRunner, is_finite
+from ._parameters import Parameters
+from ._runner import (
+    FullBatchRunner,
+    MinibatchRunner,
+    activation_error,
+    full_batch_objective,
+    is_finite,
+    predicts_finite,
+)
 from ._schedules import make_schedule
 from ._validation import NoValidation, Validation, split_validation
 from ._xp import array_device, array_namespace, numpy_dtype
+
+
+def _remedies(estimator, solvers):
+    """The remedies after "lower it": only the solvers not already in use."""
+    others = " or ".join(f"solver={s!r}" for s in solvers if s != estimator.solver)
+    scale = ", scale the inputs (e.g. with StandardScaler)"
+    return f"{scale}, or use {others}" if others else f" or{scale[1:]}"
 
 
 def _warn_if_loss_grew(estimator, losses, factor=100.0):
@@ -31,13 +44,11 @@ def _warn_if_loss_grew(estimator, losses, factor=100.0):
     on rounding."""
     if len(losses) < 2 or not losses[-1] > factor * losses[0] + _LOSS_FLOOR:
         return
-    other_solver = "" if estimator.solver == "adam" else ", or use solver='adam'"
     warnings.warn(
         f"The training loss grew from {losses[0]:.3g} in the first epoch to "
         f"{losses[-1]:.3g} in the last ({len(losses)} epochs): the learning rate "
         f"(learning_rate={estimator.learning_rate}) is probably too large for "
-        "this data. Lower it (e.g. tenfold), scale the inputs (e.g. with "
-        f"StandardScaler){other_solver}.",
+        "this data. Lower it (e.g. tenfold)" + _remedies(estimator, ("adam",)) + ".",
         ConvergenceWarning,
         stacklevel=5,
     )
@@ -46,7 +57,14 @@ def _warn_if_loss_grew(estimator, losses, factor=100.0):
 _LOSS_FLOOR = float(np.finfo(np.float64).eps)
 
 
-def _divergence_error(estimator, epoch):
+# scikit-learn's MLP says this on divergence: code that matches it finds it in ours
+SKLEARN_DIVERGENCE_SENTENCE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
+def _divergence_message(estimator, epoch):
     if estimator.solver == "lbfgs":
         cause = (
             "solver='lbfgs' ignores the learning rate "
@@ -56,13 +74,39 @@ def _divergence_error(estimator, epoch):
     else:
         cause = (
             f"The learning rate (learning_rate={estimator.learning_rate}) is too "
-            "large for this data: lower it (e.g. tenfold), scale the inputs (e.g. with "
-            "StandardScaler), or use solver='adam' or solver='lbfgs'."
+            "large for this data: lower it (e.g. tenfold)"
+            + _remedies(estimator, ("adam", "lbfgs"))
+            + "."
         )
-    return ValueError(
+    return (
         f"Training diverged at epoch {epoch}: the loss or the weights became "
-        f"non-finite (NaN or inf). {cause} The estimator was left as it was before "
-        "this call."
+        f"non-finite (NaN or inf). {SKLEARN_DIVERGENCE_SENTENCE} {cause}"
+    )
+
+
+def _divergence_error(estimator, epoch):
+    return ValueError(
+        f"{_divergence_message(estimator, epoch)} The estimator was left as it was "
+        "before this call."
+    )
+
+
+def _divergence(estimator, params, X, epoch):
+    """The error of a diverged call: the activation, when it returned a
+    non-finite value on the rows X (None: data held elsewhere, not asked), else
+    the learning rate's ``_divergence_error``."""
+    blamed = None if X is None else activation_error(params, X)
+    return blamed or _divergence_error(estimator, epoch)
+
+
+def _warn_diverged_under_early_stopping(estimator, validation):
+    """Early stopping ends a diverging fit at the weights of its best score."""
+    warnings.warn(
+        f"{_divergence_message(estimator, estimator.n_iter_)} Early stopping ended "
+        "training there and kept the weights of the best validation score "
+        f"({estimator.best_validation_score_:.6g}, epoch {validation.best_epoch}).",
+        ConvergenceWarning,
+        stacklevel=5,
     )
 
 
@@ -109,13 +153,15 @@ class TrainingLoopMixin:
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         shuffled = self.shuffle and batch_size < n_samples
-        runner = MinibatchRunner(
-            params, X, y, w, batch_size, self.alpha, shuffled=shuffled
-        )
+        if hasattr(X, "full_batch_objective"):  # data held elsewhere: gd only
+            runner = FullBatchRunner(params, X.full_batch_objective(params, self.alpha))
+        else:
+            runner = MinibatchRunner(
+                params, X, y, w, batch_size, self.alpha, shuffled=shuffled
+            )
         max_epochs = 1 if incremental else self.max_iter
         first_epoch = len(self.learning_rate_curve_) if incremental else 0
         first_loss = len(self.loss_curve_)
-        self.learning_rate_curve_ = list(self.learning_rate_curve_)
         self.n_iter_ = 0  # epochs of this call, as in scikit-learn's MLP
         start_time = time.perf_counter()
         reached_max_iter = False
@@ -134,8 +180,14 @@ class TrainingLoopMixin:
                     order = self._rng.permutation(n_samples if order is None else order)
                 callbacks.begin_epoch(params)
                 loss = runner.run_epoch(optimizer, order)
-                if not (np.isfinite(loss) and is_finite(params.flat)):
-                    raise _divergence_error(self, self.n_iter_ + 1)
+                diverged = not (np.isfinite(loss) and is_finite(params.flat))
+                if diverged and not validation.keeps_best:
+                    raise _divergence(
+                        self, params, runner.failed_inputs(), self.n_iter_ + 1
+                    )
+                # Under early stopping with a best score kept, as scikit-learn's
+                # MLP: the epoch is recorded (NaN scores) and training ends at the
+                # best weights.
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self.loss_ = loss
@@ -151,6 +203,9 @@ class TrainingLoopMixin:
                 )
                 self._report_epoch(start_time, validation_improved is not None)
                 stop_requested = callbacks.end_epoch(params)
+                if diverged:
+                    _warn_diverged_under_early_stopping(self, validation)
+                    break
                 converged = False
                 if self._no_improvement_count > self.n_iter_no_change:
                     converged = schedule.plateau()  # adaptive: a smaller rate instead
@@ -161,8 +216,8 @@ class TrainingLoopMixin:
             else:
                 reached_max_iter = not incremental
             validation.restore_best(params)
-            if not runner.last_step_is_finite():
-                raise _divergence_error(self, self.n_iter_)
+            if not runner.predicts_finite():
+                raise _divergence(self, params, runner.failed_inputs(), self.n_iter_)
         if reached_max_iter:
             warnings.warn(
                 f"{self.solver} solver: maximum iterations ({self.max_iter}) "
@@ -180,12 +235,10 @@ class TrainingLoopMixin:
         on_host = isinstance(params.flat, np.ndarray)
         if on_host:
             grads = Parameters.zeros(params.architecture, dtype)
-            # every evaluation is a full batch: reuse its layer buffers rather than
-            # have each evaluation allocate (and page in) them again
-            workspace = Workspace(params.architecture, X.shape[0], dtype)
         else:
-            grads, workspace = params.zeros_like(), None
+            grads = params.zeros_like()
             xp, device = array_namespace(params.flat), array_device(params.flat)
+        evaluate = full_batch_objective(params, X, y, w, self.alpha)
 
         def to_model(theta):
             """scipy's float64 θ (host) as the model's parameters."""
@@ -195,7 +248,7 @@ class TrainingLoopMixin:
 
         def objective(theta):
             params.flat[...] = to_model(theta)
-            loss = loss_and_gradients(params, X, y, w, self.alpha, grads, workspace)
+            loss = evaluate(params, grads)
             if on_host:
                 return loss, grads.flat.astype(np.float64)
             gradient = move_to(grads.flat, xp=np, device="cpu")
@@ -226,19 +279,41 @@ class TrainingLoopMixin:
                 params.flat if on_host else move_to(params.flat, xp=np, device="cpu")
             )
             result = minimize_lbfgs(
-                objective, theta0, self.max_iter, self.tol, callback=record
+                objective,
+                theta0,
+                self.max_iter,
+                self.tol,
+                callback=record,
+                max_fun=self.max_fun,
             )
-        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
-            raise _divergence_error(self, self.n_iter_)
         params.flat[...] = result.x if on_host else to_model(result.x)
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(result.fun) and np.isfinite(result.x).all()
+            in_memory = not hasattr(X, "full_batch_objective")
+            if finite and in_memory:  # held elsewhere: the finite loss tells
+                finite = predicts_finite(params, X, X.shape[0])
+            if not finite:
+                raise _divergence(self, params, X if in_memory else None, self.n_iter_)
         self.n_iter_ = int(result.nit)
         self.t_ += X.shape[0] * self.n_iter_
         self.loss_ = float(result.fun)
         self.best_loss_ = min(self.best_loss_, self.loss_)
-        if result.status == 1:
+        if result.status == 1:  # a limit, max_iter or max_fun, ended L-BFGS-B
+            if self.n_iter_ >= self.max_iter:
+                limit = (
+                    f"lbfgs solver: maximum iterations ({self.max_iter}) reached and "
+                    "the optimization hasn't converged yet: raise max_iter."
+                )
+            else:
+                limit = (
+                    f"lbfgs solver: the loss was evaluated {result.nfev} times, "
+                    f"reaching max_fun={self.max_fun}, and the optimization hasn't "
+                    "converged yet: raise max_fun."
+                )
             warnings.warn(
-                f"lbfgs solver: maximum iterations ({self.max_iter}) reached and the "
-                f"optimization hasn't converged yet ({result.message}).",
+                # scikit-learn's text first, so that code matching it finds it
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}):\n{result.message}\n\n{limit}",
                 ConvergenceWarning,
                 stacklevel=5,
             )

@@ -9,13 +9,15 @@ no validation data, so the epoch loop asks both the same way.
 """
 
 import copy
+import inspect
 import math
+import warnings
 from collections import deque
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.utils._array_api import move_to
 from sklearn.utils.validation import validate_data
 
@@ -25,12 +27,67 @@ from ._network import layer_outputs
 from ._xp import array_namespace
 
 
-def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
+class ValidationScaleWarning(UserWarning):
+    """``y_val`` looks like it is on another scale than the training ``y``.
+
+    Raised by ``fit``/``partial_fit`` of a regressor given ``X_val, y_val`` when,
+    for some output, the mean of ``y_val`` lies outside the range of the
+    training ``y`` widened by 5 of its standard deviations on either side:
+    ``mean(y_val) < min(y) − 5·std(y)`` or ``mean(y_val) > max(y) + 5·std(y)``.
+
+    The usual cause: ``TransformedTargetRegressor`` (or a hand-made scaling)
+    transforms ``y`` but not ``y_val``, which is passed through as given, so the
+    validation loss and early stopping watch a target on another scale. Pass
+    ``y_val`` transformed the same way (e.g. ``scaler.transform(y_val)``).
+    """
+
+
+SCALE_SPREAD = 5.0  # how many standard deviations of y beyond its range
+
+
+def _warn_if_other_scale(y, y_val):
+    """``ValidationScaleWarning`` when ``y_val`` (encoded, 2-D) is visibly on
+    another scale than the training targets ``y``. Outside numpy the per-output
+    statistics are computed on the device and only they come to the host."""
+    if isinstance(y, np.ndarray):
+        std, y_min, y_max = y.std(axis=0), y.min(axis=0), y.max(axis=0)
+        mean = y_val.mean(axis=0)
+    else:
+        xp = array_namespace(y)
+        stats = xp.stack(
+            [
+                xp.std(y, axis=0),
+                xp.min(y, axis=0),
+                xp.max(y, axis=0),
+                xp.mean(y_val, axis=0),
+            ]
+        )
+        std, y_min, y_max, mean = move_to(stats, xp=np, device="cpu")  # one read
+    low = y_min - SCALE_SPREAD * std
+    high = y_max + SCALE_SPREAD * std
+    outside = (std > 0) & ((mean < low) | (mean > high))
+    if outside.any():
+        j = int(np.flatnonzero(outside)[0])
+        warnings.warn(
+            f"y_val looks like it is on another scale than y: its mean "
+            f"{mean[j]:.4g} (output {j}) lies outside y's range "
+            f"[{y_min[j]:.4g}, {y_max[j]:.4g}] by more than "
+            f"{SCALE_SPREAD:g} standard deviations of y ({std[j]:.4g}). If y is "
+            "transformed (e.g. by TransformedTargetRegressor, which does not "
+            "transform y_val), pass y_val transformed the same way.",
+            ValidationScaleWarning,
+            stacklevel=5,
+        )
+
+
+def check_validation_data(estimator, X, X_val, y_val, sample_weight_val, y=None):
     """``(X_val, y_val as given, y_val encoded, weights)``, or None without X_val.
 
     Runs after the training data has been validated (``n_features_in_``,
     ``classes_``, ``n_outputs_`` set): the validation data gets the same checks
-    and the same messages as the training data, converted to its dtype.
+    and the same messages as the training data, converted to its dtype. A
+    regressor's ``y_val`` is compared with the training targets ``y`` (encoded):
+    see ``ValidationScaleWarning``.
     """
     if X_val is None and y_val is None:
         if sample_weight_val is not None:
@@ -65,6 +122,8 @@ def check_validation_data(estimator, X, X_val, y_val, sample_weight_val):
             )
     except ValueError as error:
         raise ValueError(f"Invalid validation data (X_val, y_val): {error}") from error
+    if estimator._y_numeric and y is not None:
+        _warn_if_other_scale(y, y_encoded)
     return X_val, y_val, y_encoded, w_val
 
 
@@ -73,7 +132,9 @@ def check_validation_split(estimator, y):
 
     The sizes are train_test_split's: ⌈validation_fraction · n⌉ held out, the
     rest to train on. A classifier splits stratified by class, so each class
-    needs 2 samples and each side one sample per class.
+    needs 2 samples and each side one sample per class: scikit-learn's splitter
+    says whether it can (on its own stream, not the estimator's), checked first
+    as in scikit-learn's MLP, and its words are quoted.
     """
     fraction = estimator.validation_fraction
     n_samples = y.shape[0]
@@ -87,30 +148,34 @@ def check_validation_split(estimator, y):
         "Change validation_fraction, give more samples, pass validation data "
         "(X_val, y_val), or set early_stopping=False."
     )
+    stratify = estimator._stratify_labels(y)
+    if stratify is not None:
+        splitter = StratifiedShuffleSplit(test_size=fraction, random_state=0)
+        try:
+            next(splitter.split(np.zeros(n_samples), stratify))
+        except ValueError as error:
+            counts = np.unique(y, return_counts=True)[1]
+            raise ValueError(
+                "With early_stopping=True the classifier holds out a split "
+                "stratified by class, which needs at least 2 samples of every "
+                f"class and one sample per class on each side: {split}, for "
+                f"{counts.size} classes, the smallest with {counts.min()} "
+                f"sample(s). {remedy} (scikit-learn's splitter: {error})"
+            ) from error
     if n_val < 2 or n_train < 1:
         raise ValueError(
             f"The validation set is too small or leaves nothing to train on: "
             f"{split}; early stopping needs at least 2 held-out samples and 1 to "
             f"train on. {remedy}"
         )
-    if estimator._stratify_validation:
-        counts = np.unique(y, return_counts=True)[1]
-        if counts.min() < 2 or min(n_val, n_train) < counts.size:
-            raise ValueError(
-                "With early_stopping=True the classifier holds out a split "
-                "stratified by class, which needs at least 2 samples of every "
-                f"class and one sample per class on each side: {split}, for "
-                f"{counts.size} classes, the smallest with {counts.min()} "
-                f"sample(s). {remedy}"
-            )
 
 
 def split_validation(estimator, X, y, y_raw, w):
     """Hold out ``validation_fraction``: ``(X, y, w), (X_val, y_raw_val, y_val,
     w_val)``, drawn from the estimator's random stream."""
-    stratify = y if estimator._stratify_validation else None
     if not isinstance(y, np.ndarray):
         return _split_on_device(estimator, X, y, y_raw, w)
+    stratify = estimator._stratify_labels(y_raw)
     arrays = (X, y, y_raw) if w is None else (X, y, y_raw, w)
     parts = train_test_split(
         *arrays,
@@ -149,7 +214,7 @@ def _split_on_device(estimator, X, y, y_raw, w):
     train_test_split draws, stratified by the labels y encodes one to one),
     taken on the device."""
     xp = array_namespace(X)
-    stratify = y_raw if estimator._stratify_validation else None
+    stratify = estimator._stratify_labels(y_raw)
     train, held_out = train_test_split(
         np.arange(X.shape[0]),
         test_size=estimator.validation_fraction,
@@ -183,8 +248,25 @@ def validation_loss(params, X, y, w):
     return float(loss_and_output_delta(params.architecture, a_L, y, w, n)[0])
 
 
+def _takes_sample_weight(scoring):
+    """Whether a scoring callable accepts ``sample_weight`` (True when its
+    signature cannot be read: then the call itself will tell)."""
+    if isinstance(scoring, str):
+        return True
+    try:
+        parameters = inspect.signature(scoring).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD
+        for p in parameters
+    )
+
+
 class NoValidation:
     """No validation data: nothing to record, no best weights to keep."""
+
+    keeps_best = False
 
     def evaluate(self, params):
         return None
@@ -206,12 +288,11 @@ class Validation:
         self.estimator = estimator
         self.X, self.y_raw, self.y, self.w = data
         self.keep_best = keep_best
+        self.best_epoch = None  # of this call, counted from 1
         self.best_flat = _copy(params.flat) if keep_best else None
+        self._warned = False
         self._score = self._make_score(estimator)
-        if continued and estimator.validation_scores_ is not None:
-            estimator.validation_scores_ = list(estimator.validation_scores_)
-            estimator.validation_loss_curve_ = list(estimator.validation_loss_curve_)
-        else:
+        if not (continued and estimator.validation_scores_ is not None):
             estimator.validation_scores_ = []
             estimator.validation_loss_curve_ = []
             estimator.best_validation_score_ = -np.inf
@@ -226,6 +307,15 @@ class Validation:
             return lambda params, loss: -loss
         scorer = check_scoring(estimator, scoring)
         weights = {} if self.w is None else {"sample_weight": self.w}
+        if weights and not _takes_sample_weight(scoring):
+            raise ValueError(
+                f"scoring={scoring!r} is called as scoring(estimator, X_val, y_val, "
+                "sample_weight=...) because the validation data is weighted (by "
+                "sample_weight_val, the held-out part of sample_weight, or "
+                "class_weight), but it takes no sample_weight argument. Give it a "
+                "sample_weight=None parameter, or build it with "
+                "sklearn.metrics.make_scorer."
+            )
 
         def score(params, loss):
             # a copy of the estimator that predicts with the weights of now
@@ -241,15 +331,64 @@ class Validation:
         the best so far by at least ``tol``."""
         estimator = self.estimator
         loss = validation_loss(params, self.X, self.y, self.w)
-        score = self._score(params, loss)
+        # a network whose outputs overflow scores NaN, as in scikit-learn's MLP
+        # (scorers refuse non-finite predictions), and never counts as improved
+        score = self._score(params, loss) if math.isfinite(loss) else math.nan
         estimator.validation_loss_curve_.append(loss)
         estimator.validation_scores_.append(score)
+        if not (math.isfinite(score) and math.isfinite(loss)):
+            self._report_nonfinite(loss, score)
         improved = score >= estimator.best_validation_score_ + estimator.tol
         if score > estimator.best_validation_score_:
             estimator.best_validation_score_ = score
+            self.best_epoch = len(estimator.validation_scores_)
             if self.keep_best:
                 self.best_flat = _copy(params.flat)
         return improved
+
+    @property
+    def keeps_best(self):
+        """Whether early stopping holds the weights of a finite best score."""
+        return self.keep_best and np.isfinite(self.estimator.best_validation_score_)
+
+    def _report_nonfinite(self, loss, score):
+        """A non-finite validation score under early stopping before any finite
+        one is an error (no score would ever beat it, and fit would return the
+        initial weights); any other non-finite score or loss a warning, once a
+        call, but for a diverging run, which the epoch loop ends at the best
+        weights with a ConvergenceWarning of its own."""
+        estimator = self.estimator
+        scoring = estimator.scoring
+        what = (
+            f"validation score (scoring={scoring!r}) is {score}"
+            if not math.isfinite(score)
+            else f"validation loss is {loss}"
+        )
+        n_val = self.X.shape[0]
+        r2 = scoring is None and estimator._y_numeric  # a regressor's score
+        hint = (
+            f"The validation data has {n_val} sample(s)"
+            + (": R² is undefined for fewer than 2." if n_val < 2 and r2 else ".")
+            + " Give more validation data (X_val, y_val, or a larger "
+            "validation_fraction), or a scoring that is defined on it."
+        )
+        epoch = len(estimator.validation_scores_)
+        if self.keep_best and not (math.isfinite(score) or self.keeps_best):
+            raise ValueError(
+                f"Early stopping cannot compare epochs: the {what} after epoch "
+                f"{epoch}, so no later epoch could improve on the initial weights. "
+                f"{hint} The estimator was left as it was before this call."
+            )
+        if self.keeps_best and not math.isfinite(estimator.loss_):
+            return  # a diverging run: the epoch loop ends it at the best weights
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"The {what} after epoch {epoch}; validation_scores_ and "
+                f"validation_loss_curve_ record it as such. {hint}",
+                UserWarning,
+                stacklevel=6,
+            )
 
     def restore_best(self, params):
         """Early stopping keeps the weights of the best score."""

@@ -10,11 +10,20 @@ epoch's update, and the shares of saturated and dead units::
     pandas.DataFrame(monitor.history)
 """
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._array_api import move_to
+from sklearn.utils._param_validation import (
+    Interval,
+    validate_parameter_constraints,
+)
 
 from ._custom_activations import resolve_activation
-from ._xp import array_namespace, copy_array, norm
+from ._inputs import _host_stand_in, to_host
+from ._trace import backprop_trace
+from ._xp import array_device, array_namespace, copy_array, norm
 
 __all__ = ["GradientMonitor"]
 
@@ -27,17 +36,21 @@ class GradientMonitor:
     """Per epoch and layer: gradient norm, weight norm, update-to-weight ratio,
     saturated and dead shares.
 
-    After every epoch (L-BFGS: every iteration) the monitor takes a
-    ``backprop_trace`` of the model as the epoch left it, on a fixed sample of the
-    training data: its first ``max_samples`` rows, with their sample weights. It
-    reads the estimator and never writes to it: training with or without the
-    monitor gives the same weights, bit for bit, and the same random draws.
+    After every epoch (L-BFGS: every iteration) the monitor takes a backprop
+    trace of the model as the epoch left it, on a fixed sample of the training
+    data: its first ``max_samples`` rows that carry weight (rows whose sample
+    weight, times the class weight, is zero are passed over: they have no
+    gradient), with their weights. The sample is the data as ``fit`` validated
+    it, so it is not checked again: a sample of all-zero Poisson counts, or a
+    model fitted on a DataFrame, is traced as any other. The monitor reads the
+    estimator and never writes to it: training with or without the monitor
+    gives the same weights, bit for bit, and the same random draws.
 
     Parameters
     ----------
     max_samples : int or None, default=200
-        How many leading rows of the training data the gradients and unit
-        statistics are computed on (None: all of them).
+        How many rows of the training data (of positive weight) the gradients
+        and unit statistics are computed on, at least 1 (None: all of them).
 
     Attributes
     ----------
@@ -58,14 +71,18 @@ class GradientMonitor:
     """
 
     def __init__(self, *, max_samples=200):
+        _check_max_samples(max_samples)
         self.max_samples = max_samples
         self.history = []
         self._start = None
         self._previous = None
+        self._sample = None
         self._epochs = 0
 
     def setup(self, estimator, context):
+        _check_max_samples(self.max_samples)  # before training, if changed since
         self._start = self._previous = None  # a new training call
+        self._sample = None
 
     def teardown(self, estimator, context):
         pass
@@ -86,17 +103,13 @@ class GradientMonitor:
     ):
         if context.task_name != "epoch" or fitted_estimator is None:
             return False
-        rows = slice(
-            None,
-            None if self.max_samples is None else min(self.max_samples, X.shape[0]),
-        )
-        weights = (metadata or {}).get("sample_weight")
-        if isinstance(X, np.ndarray) or sp.issparse(X):
-            weights = None if weights is None else np.asarray(weights)[rows]
-            trace = fitted_estimator.backprop_trace(X[rows], y[rows], weights)
-        else:  # an array of another namespace: X's rows stay on its device
-            weights = None if weights is None else weights[rows]
-            trace = fitted_estimator.backprop_trace(X[rows, ...], y[rows], weights)
+        if self._sample is None:  # the same rows every epoch of the call
+            weights = (metadata or {}).get("sample_weight")
+            self._sample = _training_sample(
+                fitted_estimator, X, y, weights, self.max_samples
+            )
+        params = fitted_estimator._params
+        trace = backprop_trace(params, *self._sample, fitted_estimator.alpha)
         coefs = fitted_estimator.coefs_
         start = self._start if self._start is not None else self._previous
         self._epochs += 1
@@ -123,6 +136,41 @@ class GradientMonitor:
         self._previous = [copy_array(W) for W in coefs]
         self._start = None
         return False
+
+
+def _check_max_samples(max_samples):
+    validate_parameter_constraints(
+        {"max_samples": [Interval(Integral, 1, None, closed="left"), None]},
+        {"max_samples": max_samples},
+        caller_name="GradientMonitor",
+    )
+
+
+def _training_sample(estimator, X, y, sample_weight, max_samples):
+    """(X, y, w) of the first ``max_samples`` rows of positive weight, with y
+    encoded and the weights combined as the loss reads them.
+
+    X and y are the training data as ``fit`` validated it (the callback API
+    hands them on), so they are not validated again: that would warn about
+    feature names, and refuse a sample that is fine as part of the whole (all
+    counts zero, for the Poisson loss).
+    """
+    y_encoded, _ = estimator._encode_targets(np.asarray(to_host(y)), first_call=False)
+    host_X = _host_stand_in(X)  # X itself, or its rows and dtype (another namespace)
+    if y_encoded.dtype.kind == "f":
+        y_encoded = y_encoded.astype(host_X.dtype, copy=False)
+    w = estimator._combined_weights_on_host(host_X, y_encoded, to_host(sample_weight))
+    rows = np.arange(X.shape[0]) if w is None else np.flatnonzero(w > 0)
+    rows = rows[:max_samples]
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return X[rows], y_encoded[rows], None if w is None else w[rows]
+    # another namespace: the sample is taken on X's device, once a call
+    xp, device = array_namespace(X), array_device(X)
+    y_sample, w_sample = (
+        None if a is None else move_to(a[rows], xp=xp, device=device)
+        for a in (y_encoded, w)
+    )
+    return xp.take(X, xp.asarray(rows, device=device), axis=0), y_sample, w_sample
 
 
 def _update_ratio(W, start, k):

@@ -9,19 +9,20 @@ error raised in the middle of training.
 
 import copy
 import pickle
+import re
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.exceptions import NotFittedError
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 import skbackprop._optimizers as optimizers
 import skbackprop._runner as runner
-import skbackprop._training as training
 from skbackprop import (
     BackpropMLPClassifier,
     BackpropMLPRegressor,
@@ -299,8 +300,9 @@ SHARED_INVALID = {
     "learning_rate": [0.0, -1e-3, np.nan, np.inf, "fast", None],
     "batch_size": [0, -1, 2.5, "all"],
     "max_iter": [0, -5, 2.5, "many"],
+    "max_fun": [0, -5, 2.5, np.inf, "many"],
     "tol": [-1e-4, np.nan, "small"],
-    "n_iter_no_change": [0, 2.5, "never"],
+    "n_iter_no_change": [0, 2.5, "never", -np.inf, np.nan, 1e9],
     "alpha": [-1.0, np.nan, np.inf, "strong"],
     "momentum": [-0.1, 1.5, "heavy"],
     "beta_1": [1.0, -0.1, "high"],
@@ -467,11 +469,39 @@ def test_softmax_classifier_on_multilabel_y_names_the_drop_in(method):
     assert_unfitted(est)
 
 
-def test_classifier_with_a_single_class_asks_for_two():
-    est = make("classifier")
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        est.fit(X, np.zeros(len(X), dtype=int))
-    assert_unfitted(est)
+def test_seed_classifier_fits_a_single_class_with_one_softmax_unit():
+    # as scikit-learn's MLPClassifier fits one class; softmax of one unit is 1
+    est = make("classifier").fit(X, np.full(len(X), 7))
+    assert_array_equal(est.classes_, [7])
+    assert_array_equal(est.predict(X), np.full(len(X), 7))
+    assert_array_equal(est.predict_proba(X), np.ones((len(X), 1)))
+    assert est.score(X, np.full(len(X), 7)) == 1.0
+
+
+@pytest.mark.parametrize(
+    "other_y",
+    [np.minimum(Y_CLF, 1), np.where(Y_CLF == 2, 3, Y_CLF), np.r_[Y_CLF[:-1], 3]],
+    ids=["fewer", "another", "more"],
+)
+@pytest.mark.parametrize("kind", ["classifier", "mlp_classifier"])
+def test_warm_start_fit_on_other_classes_raises_scikit_learns_error(kind, other_y):
+    est = fitted(kind, warm_start=True)
+    before = snapshot(est)
+    message = (
+        "warm_start can only be used where `y` has the same classes as in the "
+        f"previous call to fit. Previously got [0 1 2], `y` has {np.unique(other_y)}"
+    )
+    with pytest.raises(ValueError, match=re.escape(message) + ".*warm_start=False"):
+        est.fit(X, other_y)
+    assert_unchanged(est, before)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "mlp_classifier"])
+def test_warm_start_fit_on_the_same_classes_and_partial_fit_on_some_go_on(kind):
+    est = fitted(kind, warm_start=True)
+    est.fit(X[::-1], Y_CLF[::-1])  # same classes, another order
+    est.partial_fit(X[Y_CLF < 2], Y_CLF[Y_CLF < 2])  # a subset is fine here
+    assert est.t_ == 2 * 5 * len(X) + np.sum(Y_CLF < 2)
 
 
 def test_first_partial_fit_without_classes_asks_for_them():
@@ -664,7 +694,15 @@ def huge_learning_rate(kind, solver):
 
 
 DIVERGENCE_CASES = [(kind, solver) for kind in KINDS for solver in STEPPING_SOLVERS]
-DIVERGENCE_MESSAGE = "(?s)diverged.*non-finite.*learning_rate=.*lower it"
+DIVERGENCE_MESSAGE = (
+    "(?s)diverged.*non-finite.*"
+    # scikit-learn's sentence, beside ours
+    + re.escape(
+        "Solver produced non-finite parameter weights. The input data may "
+        "contain large values and need to be preprocessed."
+    )
+    + ".*learning_rate=.*lower it"
+)
 
 
 @pytest.mark.parametrize("kind, solver", DIVERGENCE_CASES)
@@ -733,6 +771,75 @@ def test_divergence_in_warm_start_fit_keeps_fitted_model(kind, solver):
     with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
         est.fit(X_LARGE, Y_LARGE[kind])
     assert_unchanged(est, before)
+
+
+SKLEARN_DIVERGENCE = re.escape(
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("kind, solver", DIVERGENCE_CASES)
+def test_divergence_under_early_stopping_keeps_the_best_weights_or_raises(kind, solver):
+    # scikit-learn's MLP: a diverging run under early stopping records NaN
+    # scores and ends at the weights of its best score. Without a finite best
+    # score (adam here diverges in its first epoch) it is our error, model kept.
+    est = diverging(kind, solver, early_stopping=True)
+    if solver == "adam":
+        with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
+            est.fit(X_LARGE, Y_LARGE[kind])
+        assert_unfitted(est)
+        return
+    with pytest.warns(
+        ConvergenceWarning,
+        match=f"(?s)diverged.*{SKLEARN_DIVERGENCE}.*Early stopping ended training "
+        "there and kept the weights of the best validation score",
+    ):
+        est.fit(X_LARGE, Y_LARGE[kind])
+    scores = est.validation_scores_
+    # the last epoch is recorded: its training loss or its score is NaN
+    assert np.isnan(est.loss_curve_[-1]) or np.isnan(scores[-1])
+    assert len(scores) == len(est.validation_loss_curve_) == est.n_iter_
+    assert len(est.loss_curve_) == est.n_iter_
+    best_epoch = int(np.nanargmax(scores)) + 1
+    assert est.best_validation_score_ == scores[best_epoch - 1]
+    # the weights are those of the best epoch: a fit that stops there has them
+    reference = diverging(kind, solver, early_stopping=True, max_iter=best_epoch)
+    reference.fit(X_LARGE, Y_LARGE[kind])
+    for W, W_ref in zip(est.coefs_, reference.coefs_, strict=True):
+        assert np.isfinite(W).all()
+        assert_bitwise_equal(W_ref, W)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_validation_outputs_that_overflow_score_nan_never_an_inner_error():
+    # The weights stay finite for some epochs while the identity network's
+    # validation outputs overflow: the score is NaN (scikit-learn's), never
+    # "Input contains NaN" from inside r2_score.
+    X_iris, y_iris = load_iris(return_X_y=True)
+    est = BackpropMLPRegressor(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        learning_rate=1.0,
+        max_iter=20,
+        early_stopping=True,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match=SKLEARN_DIVERGENCE):
+        est.fit(X_iris, y_iris)
+    assert np.isnan(est.validation_scores_[-2:]).all()
+    assert isinstance(est.validation_scores_[-1], float)
+    assert np.isfinite(est.predict(X_iris)).all()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_divergence_with_validation_data_but_no_early_stopping_raises(kind):
+    est = diverging(kind, "sgd")
+    with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
+        est.fit(X_LARGE, Y_LARGE[kind], X_val=X_LARGE, y_val=Y_LARGE[kind])
+    assert_unfitted(est)
 
 
 def partial_fit_until_it_raises(est, kind, batches, check=None):
@@ -839,7 +946,7 @@ def fail_after(monkeypatch, solver, n_ok, exception):
     (lbfgs: objective evaluations), once the weights have already moved."""
     calls = {"n": 0}
     if solver == "lbfgs":
-        owner, name = training, "loss_and_gradients"
+        owner, name = runner, "loss_and_gradients"
     else:
         owner, name = STEP_CLASSES[solver], "step"
     original = getattr(owner, name)

@@ -275,3 +275,29 @@ def test_device_option_times_ours_in_torch_against_sklearn_on_the_cpu(tmp_path):
         assert r["ours_namespace_cpu_s"] > 0
         assert_allclose(r["loss_device"], r["loss_sklearn"], rtol=1e-9)
     assert "ours on device (s)" in out.getvalue()
+
+
+def test_partial_fit_workload_reports_time_per_call_side_by_side(tmp_path):
+    path = tmp_path / "stream.json"
+    out = io.StringIO()
+    argv = ["--quick", "--repeats", "1", "--workloads", "partial-fit"]
+    with redirect_stdout(out):
+        assert_equal(main([*argv, "--json", str(path)]), 0)
+    saved = json.loads(path.read_text())
+    assert_equal(saved["results"], [])
+    rows = saved["partial_fit"]
+    assert_equal(
+        sorted((r["task"], r["dtype"], r["threads"]) for r in rows),
+        sorted(
+            (task, dtype, threads)
+            for task in ("regression", "classification")
+            for dtype in DTYPES
+            for threads in ("one", "default")
+        ),
+    )
+    for r in rows:
+        assert r["ms_per_call_ours"] > 0 and r["ms_per_call_sklearn"] > 0
+        ratio = r["ms_per_call_ours"] / r["ms_per_call_sklearn"]
+        assert abs(r["ratio"] / ratio - 1) < 1e-12
+        assert_equal(r["chunk_rows"], 200)
+    assert "ours ms/call" in out.getvalue()

@@ -26,6 +26,7 @@ FIGURES = {
     "gradient_check.py": ["gradient_check.png"],
     "out_of_core_partial_fit.py": ["out_of_core.png"],
     "distributed_grid_search.py": [],
+    "dask_lbfgs.py": ["dask_lbfgs.png"],
     "save_and_serve.py": [],
 }
 # what a successful run says on its way (each script also asserts it)
@@ -33,6 +34,7 @@ MESSAGES = {
     "seed_network.py": "W2 after partial_fit == W2 − α ∂L/∂W2: True",
     "seed_network_trace.py": "trace matches the seed formulas: True",
     "distributed_grid_search.py": "same results as the serial search: True",
+    "dask_lbfgs.py": "same model as in memory: True",
     "plot_sigmoid_output_regression.py": "fit on raw targets: ValueError",
     "save_and_serve.py": "partial_fit after loading continues identically: True",
 }

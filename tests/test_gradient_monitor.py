@@ -142,3 +142,59 @@ def test_tanh_regressor_saturation_uses_the_tanh_derivative(data):
     record = reg.backprop_trace(X, y).layers[0]
     expected = np.mean(np.abs(1 - np.tanh(record.a) ** 2) < 0.01)
     assert_allclose(monitor.history[0]["saturated"], expected)
+
+
+def test_leading_rows_of_zero_weight_do_not_fail_the_fit(data):
+    X, y = data
+    w = np.ones(len(y))
+    w[:10] = 0.0
+    monitor = GradientMonitor(max_samples=10)
+    clf = make(SoftmaxMLPClassifier).set_callbacks(monitor)
+    clf.fit(X, y, sample_weight=w)
+    plain = make(SoftmaxMLPClassifier).fit(X, y, sample_weight=w)
+    assert_array_equal(clf._params.flat, plain._params.flat)
+    assert np.isfinite([r["grad_norm"] for r in monitor.history]).all()
+
+
+def test_the_sample_skips_rows_weighted_zero_by_class_weight(data):
+    X, y = data
+    y = np.where(np.arange(len(y)) < 20, 0, y)  # the leading rows are class 0
+    monitor = GradientMonitor(max_samples=20)
+    clf = make(SoftmaxMLPClassifier, class_weight={0: 0.0, 1: 1.0})
+    clf.set_callbacks(monitor).fit(X, y)
+    assert np.isfinite([r["grad_norm"] for r in monitor.history]).all()
+
+
+def test_leading_poisson_counts_of_zero_do_not_fail_the_fit(data):
+    X, _ = data
+    y = np.r_[np.zeros(10), np.arange(len(X) - 10) % 4]
+    monitor = GradientMonitor(max_samples=10)
+    reg = make(BackpropMLPRegressor, loss="poisson").set_callbacks(monitor)
+    reg.fit(X, y)
+    assert len(monitor.history) == 4 * 3
+
+
+def test_dataframe_input_does_not_warn_about_feature_names(data, recwarn):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    monitor = GradientMonitor()
+    make(SoftmaxMLPClassifier).set_callbacks(monitor).fit(frame, y)
+    assert not [w for w in recwarn if "feature names" in str(w.message)]
+    assert len(monitor.history) == 4 * 3
+
+
+@pytest.mark.parametrize("max_samples", [0, -1, 2.5, "all"])
+def test_max_samples_is_validated_when_the_monitor_is_made(max_samples):
+    with pytest.raises(ValueError, match="max_samples"):
+        GradientMonitor(max_samples=max_samples)
+
+
+def test_max_samples_changed_later_is_validated_before_training(data):
+    X, y = data
+    monitor = GradientMonitor()
+    monitor.max_samples = 0
+    clf = make(SoftmaxMLPClassifier).set_callbacks(monitor)
+    with pytest.raises(ValueError, match="max_samples"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_") and monitor.history == []

@@ -258,3 +258,43 @@ def test_pickle_and_skops_round_trip_every_kind():
             assert restored._y_kind_ == kind
         untrusted = sio.get_untrusted_types(data=sio.dumps(clf))
         assert untrusted == ["skbackprop._mlp_classifier.BackpropMLPClassifier"]
+
+
+@pytest.mark.parametrize("kind", TARGETS)
+def test_log_proba_is_the_log_of_proba_and_finite_where_proba_underflows(kind):
+    # scikit-learn's predict_log_proba is log(predict_proba): saturated
+    # probabilities (1.0 for several labels) tie, and argmax agrees on the tie
+    clf = small(max_iter=1).fit(X, TARGETS[kind])
+    clf.coefs_[-1][...] = np.linspace(-40, 40, clf.coefs_[-1].size).reshape(
+        clf.coefs_[-1].shape
+    )
+    proba = clf.predict_proba(X * 30)
+    log_proba = clf.predict_log_proba(X * 30)
+    positive = proba > 0
+    assert_array_equal(log_proba[positive], np.log(proba[positive]))
+    rows = positive.any(axis=1)  # a row of zeros has no argmax to agree on
+    assert_array_equal(log_proba[rows].argmax(axis=1), proba[rows].argmax(axis=1))
+    assert (proba == 1.0).any() and (~positive).any()  # both ends are reached
+    assert np.isfinite(log_proba).all()
+    assert (log_proba[~positive] < -700).all()  # log σ(a) from a, not −inf
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_single_class_is_fitted_as_scikit_learns(early_stopping):
+    # one logistic unit trained on all-zero targets; the class is always
+    # predicted, predict_proba is (n, 2) [1 − σ(a), σ(a)] as scikit-learn's
+    y = np.full(len(X), "only")
+    params = {"hidden_layer_sizes": (6,), "max_iter": 20, "random_state": 0}
+    params["early_stopping"] = early_stopping
+    ours = BackpropMLPClassifier(**params).fit(X, y)
+    theirs = MLPClassifier(**params).fit(X, y)
+    assert_array_equal(ours.classes_, theirs.classes_)
+    assert (ours.n_outputs_, ours.out_activation_) == (1, "logistic")
+    assert_array_equal(ours.predict(X), y)
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-9)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    if early_stopping:
+        assert ours.validation_scores_ == theirs.validation_scores_
+    ours.coefs_[-1][...] = 50.0  # σ(a) > ½ everywhere: still the only class
+    assert_array_equal(ours.predict(X), y)
+    assert ours.score(X, y) == 1.0

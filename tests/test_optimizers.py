@@ -10,13 +10,20 @@ The one-BLAS-library guard is in ``test_threads.py``.
 
 import math
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
-from skbackprop import SoftmaxMLPClassifier, TwoLayerSigmoidRegressor
+import skbackprop._optimizers as optimizers
+from skbackprop import (
+    BackpropMLPClassifier,
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
 from skbackprop._inplace import add_scaled_inplace
 from skbackprop._optimizers import Adam, GradientDescent, MomentumSGD
 
@@ -351,6 +358,64 @@ def test_no_convergence_warning_when_tol_stops_training(solver):
         est.fit(X, y)
     # the first epoch improves on best_loss_ = inf; then n_iter_no_change + 1 more
     assert est.n_iter_ == 5
+
+
+# the seed networks and the drop-ins share these parameters
+ESTIMATORS = {
+    "regressor": lambda **p: make_estimator("regressor", **p),
+    "classifier": lambda **p: make_estimator("classifier", **p),
+    "mlp_regressor": lambda **p: BackpropMLPRegressor(hidden_layer_sizes=5, **p),
+    "mlp_classifier": lambda **p: BackpropMLPClassifier(hidden_layer_sizes=5, **p),
+}
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_n_iter_no_change_inf_never_stops_on_the_loss(kind, solver):
+    X, y = make_data(kind.removeprefix("mlp_"))
+    est = ESTIMATORS[kind](
+        solver=solver,
+        max_iter=12,
+        tol=1e9,  # no epoch after the first ever improves by this much
+        n_iter_no_change=np.inf,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="maximum iterations \\(12\\)"):
+        est.fit(X, y)
+    assert est.n_iter_ == 12
+    assert est._no_improvement_count == 11  # every epoch but the first
+
+
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_lbfgs_stops_at_max_fun_evaluations_with_scikit_learns_warning(kind):
+    X, y = make_data(kind.removeprefix("mlp_"))
+    est = ESTIMATORS[kind](
+        solver="lbfgs", max_iter=200, max_fun=4, tol=0.0, random_state=0
+    )
+    calls = []
+    objective = optimizers.scipy.optimize.minimize
+
+    def counting_minimize(fun, *args, **kwargs):
+        def counted(theta):
+            calls.append(1)
+            return fun(theta)
+
+        return objective(counted, *args, **kwargs)
+
+    with (
+        mock.patch.object(optimizers.scipy.optimize, "minimize", counting_minimize),
+        pytest.warns(ConvergenceWarning) as record,
+    ):
+        est.fit(X, y)
+    message = str(record[0].message)
+    assert message.startswith("lbfgs failed to converge after")  # scikit-learn's
+    assert "max_fun=4" in message
+    assert "maximum iterations" not in message
+    # scipy checks the limit between iterations: it may finish the line search
+    # it began (at most maxls=20 evaluations)
+    assert 4 <= len(calls) <= 4 + 20
+    assert est.n_iter_ <= 4
+    assert est.loss_ == pytest.approx(est.loss_curve_[-1])
 
 
 @pytest.mark.parametrize("kind", KINDS)

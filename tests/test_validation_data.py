@@ -13,6 +13,7 @@ from sklearn.metrics import get_scorer, log_loss, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+import skbackprop._validation as validation
 from skbackprop import (
     BackpropMLPClassifier,
     BackpropMLPRegressor,
@@ -272,3 +273,43 @@ def test_classifier_validation_loss_curve_follows_training_on_separable_data():
     assert_allclose(
         est.validation_loss_curve_[-1], data_loss(est, X_val, y_val), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("classifier", [SoftmaxMLPClassifier, BackpropMLPClassifier])
+def test_the_classifier_split_is_stratified_as_scikit_learns(classifier, monkeypatch):
+    # 90 / 10 samples of two classes: a 20 % split holds out 18 and 2 of them.
+    held_out = []
+    split = validation.train_test_split
+
+    def recording_split(*arrays, **kwargs):
+        parts = split(*arrays, **kwargs)
+        held_out.append((kwargs["stratify"], parts[5]))  # the raw y held out
+        return parts
+
+    monkeypatch.setattr(validation, "train_test_split", recording_split)
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 3)
+    y = np.where(np.arange(100) < 90, "big", "small")
+    classifier(
+        hidden_layer_sizes=3,
+        early_stopping=True,
+        validation_fraction=0.2,
+        max_iter=2,
+        random_state=0,
+    ).fit(X, y)
+    stratify, y_val = held_out[0]
+    # scikit-learn's MLPClassifier stratifies on its label-binarized y
+    assert stratify.dtype == bool and stratify.shape == (100, 1)
+    assert sorted(y_val.tolist()) == ["big"] * 18 + ["small"] * 2
+
+
+@pytest.mark.parametrize("classifier", [SoftmaxMLPClassifier, BackpropMLPClassifier])
+def test_a_split_that_cannot_be_stratified_quotes_scikit_learns_splitter(classifier):
+    est = classifier(early_stopping=True)
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)stratified by class.*set early_stopping=False.*"
+        r"The least populated classes in y have only 1 member",
+    ):
+        est.fit([[1, 2], [2, 3], [3, 4], [4, 5]], [0, 0, 0, 1])
+    assert not hasattr(est, "classes_")

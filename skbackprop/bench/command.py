@@ -19,6 +19,8 @@ from .report import (
     print_machine,
     profile_fit,
 )
+from .streaming import NAME as STREAMING
+from .streaming import STREAM_COLUMNS, run_partial_fit
 from .workloads import DTYPES, WORKLOADS
 
 THREADINGS = ("one", "default")
@@ -39,10 +41,10 @@ def _parser():
     parser.add_argument(
         "--workloads",
         nargs="+",
-        choices=list(WORKLOADS),
-        default=list(WORKLOADS),
+        choices=[*WORKLOADS, STREAMING],
+        default=[*WORKLOADS, STREAMING],
         metavar="NAME",
-        help=f"subset of {', '.join(WORKLOADS)} (default: all)",
+        help=f"subset of {', '.join([*WORKLOADS, STREAMING])} (default: all)",
     )
     parser.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES))
     parser.add_argument(
@@ -105,16 +107,29 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             rows = device.run(args, WORKLOADS, info)
-        _write_json(args, info, rows)
+        _write_json(args, info, rows, [])
         return 0
-    rows = []
+    rows, stream_rows = [], []
     datasets = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for threads in args.threads:
             limit = threadpool_limits(limits=1) if threads == "one" else nullcontext()
             with limit:
-                for name in args.workloads:
+                if STREAMING in args.workloads:
+                    for dtype in args.dtypes:
+                        stream_rows += run_partial_fit(
+                            dtype,
+                            repeats=args.repeats,
+                            quick=args.quick,
+                            threads=threads,
+                        )
+                        print(
+                            f"done: {STREAMING} {dtype} ({threads} threading)",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                for name in (n for n in args.workloads if n != STREAMING):
                     w = WORKLOADS[name]
                     if w.load not in datasets:
                         datasets[w.load] = w.load(args.quick)
@@ -136,7 +151,7 @@ def main(argv=None):
                         )
                         if args.profile:
                             profile_fit(w, data, dtype, quick=args.quick)
-    for threads in args.threads:
+    for threads in args.threads if rows else ():
         table = [r for r in rows if r["threads"] == threads]
         how = "one BLAS thread" if threads == "one" else _default_threading()
         print(
@@ -144,18 +159,33 @@ def main(argv=None):
             "counts the matrix products only.\n"
         )
         print(format_table(table, TIME_COLUMNS, markdown=args.markdown))
-    print(
-        "\nFinal training loss and held-out score (accuracy or R²): means over the "
-        "repeats' seeds; peak memory of a one-epoch fit (tracemalloc).\n"
-    )
-    print(format_table(rows, WORK_COLUMNS, markdown=args.markdown))
-    _write_json(args, info, rows)
+    if rows:
+        print(
+            "\nFinal training loss and held-out score (accuracy or R²): means over "
+            "the repeats' seeds; peak memory of a one-epoch fit (tracemalloc).\n"
+        )
+        print(format_table(rows, WORK_COLUMNS, markdown=args.markdown))
+    if stream_rows:
+        print(
+            f"\n{STREAMING}: time of one partial_fit call on a 200-row chunk (mean "
+            f"over the calls after the first, median over {args.repeats} "
+            f"repeat(s)); default threading is {_default_threading()}.\n"
+        )
+        print(format_table(stream_rows, STREAM_COLUMNS, markdown=args.markdown))
+    _write_json(args, info, rows, stream_rows)
     return 0
 
 
-def _write_json(args, info, rows):
+def _write_json(args, info, rows, stream_rows):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(
-                {"machine": info, "args": vars(args), "results": rows}, f, indent=1
+                {
+                    "machine": info,
+                    "args": vars(args),
+                    "results": rows,
+                    "partial_fit": stream_rows,
+                },
+                f,
+                indent=1,
             )

@@ -1,0 +1,374 @@
+"""Data-parallel L-BFGS and gd on Dask collections: the same model as in memory,
+on the local scheduler and on a distributed cluster, with the same errors."""
+
+import re
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import dask
+import dask.array as da
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from dask.distributed import Client, LocalCluster
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skbackprop import (
+    BackpropMLPClassifier,
+    BackpropMLPRegressor,
+    SoftmaxMLPClassifier,
+    TwoLayerSigmoidRegressor,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+N, N_FEATURES, CHUNK = 300, 5, 70  # five chunks, the last one short
+TOL = 1e-9
+
+
+def make_data(kind, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(N, N_FEATURES)
+    if kind == "classification":
+        y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.8)
+    elif kind == "binary":
+        y = np.where(X[:, 0] + 0.5 * X[:, 2] > 0, "yes", "no")
+    elif kind == "multilabel":
+        y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0.5, X[:, 0] * X[:, 2] > 0])
+        y = y.astype(int)
+    elif kind == "sigmoid":
+        y = 1 / (1 + np.exp(-X[:, 0] + X[:, 1]))
+    else:
+        y = np.column_stack([X[:, 0] - X[:, 1] ** 2, np.tanh(X[:, 2])])
+    return X, y, rng.uniform(0.1, 2.0, N)
+
+
+def chunked(*arrays, chunks=CHUNK):
+    return [None if a is None else da.from_array(a, chunks=chunks) for a in arrays]
+
+
+ESTIMATORS = {
+    **{
+        f"BackpropMLPClassifier-{kind}": (
+            lambda **kw: BackpropMLPClassifier(hidden_layer_sizes=(6,), **kw),
+            kind,
+        )
+        for kind in ("binary", "multilabel", "classification")
+    },
+    "BackpropMLPRegressor": (
+        lambda **kw: BackpropMLPRegressor(hidden_layer_sizes=(6, 4), **kw),
+        "regression",
+    ),
+    "TwoLayerSigmoidRegressor": (
+        lambda **kw: TwoLayerSigmoidRegressor(
+            hidden_size=5, output_activation="sigmoid", **kw
+        ),
+        "sigmoid",
+    ),
+    "SoftmaxMLPClassifier": (
+        lambda **kw: SoftmaxMLPClassifier(hidden_layer_sizes=(6,), **kw),
+        "classification",
+    ),
+}
+
+
+def params(solver, **extra):
+    settings = {"solver": solver, "max_iter": 25, "alpha": 0.05, "random_state": 0}
+    if solver == "gd":
+        settings["learning_rate"] = 0.05
+    return {**settings, **extra}
+
+
+def assert_same_model(dask_model, memory_model):
+    for a, b in zip(
+        dask_model.coefs_ + dask_model.intercepts_,
+        memory_model.coefs_ + memory_model.intercepts_,
+        strict=True,
+    ):
+        assert_allclose(a, b, rtol=TOL, atol=TOL)
+    assert_allclose(dask_model.loss_curve_, memory_model.loss_curve_, rtol=TOL)
+    assert dask_model.n_iter_ == memory_model.n_iter_
+    assert dask_model.t_ == memory_model.t_
+    assert dask_model.n_features_in_ == memory_model.n_features_in_
+
+
+def test_importing_skbackprop_does_not_import_dask():
+    code = "import sys, skbackprop; print('dask' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("solver", ["lbfgs", "gd"])
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_dask_fit_equals_the_in_memory_fit(name, solver, weighted):
+    make, kind = ESTIMATORS[name]
+    X, y, w = make_data(kind)
+    w = w if weighted else None
+    memory = make(**params(solver)).fit(X, y, sample_weight=w)
+    with dask.config.set(scheduler="threads"):
+        model = make(**params(solver)).fit(*chunked(X, y), sample_weight=chunked(w)[0])
+    assert_same_model(model, memory)
+    if kind in ("binary", "multilabel", "classification"):
+        assert_array_equal(model.classes_, memory.classes_)
+        assert_array_equal(model.predict(X), memory.predict(X))
+    else:
+        assert_allclose(model.predict(X), memory.predict(X), rtol=0, atol=TOL)
+
+
+def test_dask_fit_with_string_labels_and_balanced_class_weight():
+    X, y, _ = make_data("classification")
+    labels = np.array(["ant", "bee", "cat"])[y]
+    settings = params("lbfgs", class_weight="balanced")
+    memory = SoftmaxMLPClassifier(hidden_layer_sizes=6, **settings).fit(X, labels)
+    Xd, yd = chunked(X, labels)
+    model = SoftmaxMLPClassifier(hidden_layer_sizes=6, **settings).fit(Xd, yd)
+    assert_same_model(model, memory)
+    assert_array_equal(model.classes_, ["ant", "bee", "cat"])
+
+
+def test_dask_dataframe_keeps_feature_names():
+    X, y, w = make_data("regression")
+    columns = [f"x{i}" for i in range(N_FEATURES)]
+    frame = pd.DataFrame(X, columns=columns)
+    Xd = dd.from_pandas(frame, npartitions=4)
+    yd = dd.from_pandas(pd.DataFrame(y, columns=["a", "b"]), npartitions=4)
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    memory.fit(frame, y)
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs")).fit(Xd, yd)
+    assert_same_model(model, memory)
+    assert_array_equal(model.feature_names_in_, columns)
+
+
+def test_y_is_rechunked_like_x_and_a_zero_weight_chunk_counts_for_nothing():
+    X, y, w = make_data("regression")
+    w[:CHUNK] = 0.0  # the whole first chunk
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    memory.fit(X, y, sample_weight=w)
+    Xd, wd = chunked(X, w)
+    yd = da.from_array(y, chunks=(100, 2))  # chunked otherwise than X
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    model.fit(Xd, yd, sample_weight=wd)
+    assert_same_model(model, memory)
+
+
+def test_each_evaluation_sends_the_parameters_once():
+    from skbackprop._dask import validate_dask_training_data
+
+    X, y, _ = make_data("regression")
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    data = validate_dask_training_data(
+        model,
+        *chunked(X, y),
+        None,
+        reset=True,
+        classes=None,
+        incremental=False,
+        splits=False,
+    )[0]
+    theta = np.arange(data._template._params.flat.size, dtype=float)
+    graph = dict(data.evaluation(data._template, theta).__dask_graph__())
+    sent = [v for v in graph.values() if isinstance(v, np.ndarray)]
+    sent += [
+        getattr(v, "value", None)
+        for v in graph.values()
+        if isinstance(getattr(v, "value", None), np.ndarray)
+    ]
+    assert sum(np.array_equal(v, theta) for v in sent) == 1
+    assert len(data._blocks) == 5
+
+
+def test_gd_partial_fit_and_early_stopping_on_validation_data():
+    X, y, _ = make_data("classification")
+    X_val, y_val, _ = make_data("classification", seed=1)
+    settings = params("gd", early_stopping=True, n_iter_no_change=3, max_iter=40)
+    make = ESTIMATORS["SoftmaxMLPClassifier"][0]
+    memory = make(**settings).fit(X, y, X_val=X_val, y_val=y_val)
+    model = make(**settings).fit(*chunked(X, y), X_val=X_val, y_val=y_val)
+    assert_same_model(model, memory)
+    assert_allclose(model.validation_scores_, memory.validation_scores_, rtol=TOL)
+    again = make(**settings).fit(
+        *chunked(X, y),
+        **dict(zip(("X_val", "y_val"), chunked(X_val, y_val), strict=True)),
+    )
+    assert_same_model(again, memory)
+    # partial_fit: one gd step per call
+    memory = make(**params("gd"))
+    model = make(**params("gd"))
+    for _ in range(3):
+        memory.partial_fit(X, y, classes=[0, 1, 2])
+        model.partial_fit(*chunked(X, y), classes=[0, 1, 2])
+    assert_same_model(model, memory)
+
+
+# -- bad input: the in-memory errors, the estimator untouched -----------------------
+def fitted_model():
+    X, y, _ = make_data("classification")
+    return SoftmaxMLPClassifier(
+        hidden_layer_sizes=4, warm_start=True, **params("lbfgs")
+    ).fit(X, y)
+
+
+def assert_untouched(model, before):
+    assert_array_equal(model._params.flat, before["_params"].flat)
+    assert model.loss_curve_ == before["loss_curve_"]
+
+
+@pytest.mark.parametrize(
+    "case, error, match",
+    [
+        ("nan", ValueError, r"Dask chunk 2 of the training data: Input X contains NaN"),
+        ("features", ValueError, "X has 4 features, but SoftmaxMLPClassifier"),
+        # the fitted model is warm-started: scikit-learn's warm-start class check
+        ("unseen", ValueError, "same classes as in the previous call to fit"),
+        ("lengths", ValueError, "chunk y like X"),
+        ("numpy_y", TypeError, "pass y as a Dask array"),
+        ("negative", ValueError, "chunk 4 .*: Negative values in data passed to"),
+        ("sgd", ValueError, "dask_ml.wrappers.Incremental"),
+        ("split", ValueError, "pass X_val and y_val"),
+    ],
+)
+def test_bad_dask_input_raises_the_in_memory_error_and_changes_nothing(
+    case, error, match
+):
+    X, y, w = make_data("classification")
+    fit_params = {}
+    if case == "nan":
+        X[2 * CHUNK + 3, 1] = np.nan
+    elif case == "features":
+        X = X[:, :4]
+    elif case == "unseen":
+        y[7] = 5
+    elif case == "negative":
+        w[N - 1] = -1.0
+        fit_params["sample_weight"] = chunked(w)[0]
+    Xd, yd = chunked(X, y)
+    if case == "lengths":
+        yd = dd.from_pandas(pd.Series(y), npartitions=2)
+    elif case == "numpy_y":
+        yd = y
+    model = fitted_model()
+    if case == "sgd":
+        model.set_params(solver="sgd")
+    elif case == "split":
+        model.set_params(solver="gd", early_stopping=True)
+    before = {"_params": model._params.copy(), "loss_curve_": list(model.loss_curve_)}
+    with pytest.raises(error, match=match):
+        model.fit(Xd, yd, **fit_params)
+    assert_untouched(model, before)
+    if case in ("features", "unseen"):
+        return  # errors against the fitted model only
+    fresh = SoftmaxMLPClassifier(**params(model.solver))
+    with pytest.raises(error, match=match):
+        fresh.set_params(early_stopping=model.early_stopping).fit(Xd, yd, **fit_params)
+    assert not hasattr(fresh, "classes_") and not hasattr(fresh, "n_features_in_")
+
+
+def test_sgd_and_adam_partial_fit_on_dask_point_to_incremental():
+    X, y, _ = make_data("regression")
+    for solver in ("sgd", "adam"):
+        model = BackpropMLPRegressor(solver=solver)
+        with pytest.raises(ValueError, match="partial_fit with solver"):
+            model.partial_fit(*chunked(X, y))
+
+
+# -- a dask.distributed cluster --------------------------------------------------------
+@pytest.fixture(scope="module")
+def threads_cluster_client():
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd"])
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_fit_on_a_two_worker_cluster_equals_the_in_memory_fit(
+    threads_cluster_client, name, solver
+):
+    make, kind = ESTIMATORS[name]
+    X, y, w = make_data(kind)
+    memory = make(**params(solver)).fit(X, y, sample_weight=w)
+    Xd, yd, wd = (a.persist() for a in chunked(X, y, w))
+    model = make(**params(solver)).fit(Xd, yd, sample_weight=wd)
+    assert_same_model(model, memory)
+    workers = threads_cluster_client.has_what()
+    assert sum(1 for keys in workers.values() if keys) == 2  # chunks on both workers
+
+
+def test_worker_processes_train_without_the_data_on_the_client():
+    """Real worker processes: X is generated on the workers and never gathered."""
+    n, chunk = 200_000, 20_000  # X 32 MB, ten chunks
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster),
+    ):
+        X = da.random.RandomState(0).normal(size=(n, 20), chunks=(chunk, 20))
+        y = (X[:, 0] - X[:, 1] ** 2).persist()
+        X = X.persist()
+        settings = params("lbfgs", max_iter=5)
+        model = BackpropMLPRegressor(hidden_layer_sizes=4, **settings)
+        tracemalloc.start()
+        model.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        X_memory, y_memory = dask.compute(X, y)
+    # The client's allocations (the scheduler's bookkeeping, which runs in this
+    # process, θ and the gradients) stay a few MB whatever the size of X.
+    assert peak < X_memory.nbytes / 4
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **settings)
+    assert_same_model(model, memory.fit(X_memory, y_memory))
+
+
+def test_the_guide_page_runs_as_written():
+    guide = Path(__file__).resolve().parents[1] / "docs" / "guide" / "dask.md"
+    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 2
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(guide), "exec"), namespace)
+    assert namespace["model"].n_iter_ == 15
+
+
+def test_float32_chunks_train_in_float32():
+    X, y, _ = make_data("regression")
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    settings = params("gd", max_iter=10)
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **settings).fit(X, y)
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **settings)
+    model.fit(*chunked(X, y))
+    assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
+    for a, b in zip(model.coefs_, memory.coefs_, strict=True):
+        assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_poisson_targets_may_have_a_chunk_of_zeros_but_not_an_all_zero_y():
+    X, _, _ = make_data("regression")
+    y = np.random.RandomState(0).poisson(np.exp(X[:, 0] - 1)).astype(float)
+    y[:CHUNK] = 0.0
+    settings = params("lbfgs", loss="poisson")
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **settings).fit(X, y)
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **settings)
+    assert_same_model(model.fit(*chunked(X, y)), memory)
+    with pytest.raises(ValueError, match="loss='poisson' requires y >= 0 with a"):
+        model.fit(*chunked(X, np.zeros(N)))
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_a_diverging_dask_fit_raises_the_divergence_error_and_changes_nothing(solver):
+    X, y, _ = make_data("regression")
+    X = X * 1e150  # the first products overflow
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params(solver))
+    with pytest.raises(ValueError, match="Training diverged"):
+        model.fit(*chunked(X, y))
+    assert not hasattr(model, "coefs_") and not hasattr(model, "n_features_in_")
