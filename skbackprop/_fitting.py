@@ -93,9 +93,13 @@ class FitMixin:
         X_val, y_val, sample_weight_val = validation or (None, None, None)
         # Everything follows X: numpy X takes the numpy path, whatever the rest;
         # any other namespace computes there, on X's device (``_inputs``).
-        # Dask collections train on their numpy chunks, whatever the dispatch.
-        namespace = None if is_dask_collection(X) else input_namespace(X)
-        if namespace is None:
+        # Dask collections train on their numpy chunks whatever the dispatch, y
+        # and the weights chunked alike (not brought to the host here).
+        on_dask = is_dask_collection(X)
+        namespace = None if on_dask else input_namespace(X)
+        if on_dask:
+            pass
+        elif namespace is None:
             y, sample_weight = to_host(y), to_host(sample_weight)
             X_val, y_val = to_host(X_val), to_host(y_val)
             sample_weight_val = to_host(sample_weight_val)
