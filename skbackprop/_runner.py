@@ -57,6 +57,7 @@ class MinibatchRunner:
             self.workspace = AllocatingWorkspace(params.architecture)
             self._last_rows = None
             self.failed_rows = slice(None)
+            self._epoch_start = self._failed_flat = None
             return
         dtype = params.flat.dtype
         self.grads = Parameters.zeros(params.architecture, dtype)
@@ -124,6 +125,11 @@ class MinibatchRunner:
         else:
             total_weight = float(batch_weights.sum())
         accumulated = 0.0  # Σ_batches loss · (batch weight / total weight)
+        if not on_host:
+            # a non-finite batch shows only at the end of the epoch, by when
+            # its gradient has been stepped: keep the weights it started from
+            # (a copy on the device) to diagnose it (``failed_params``)
+            self._epoch_start, self._failed_flat = copy_array(self.params.flat), None
         for i, start in enumerate(range(0, n_samples, self.batch_size)):
             rows = slice(start, min(start + self.batch_size, n_samples))
             if order is not None:
@@ -152,7 +158,11 @@ class MinibatchRunner:
             accumulated += loss * (float(batch_weight) / total_weight)
             optimizer.step(self.params.flat, self.grads.flat)
             self._last_rows = rows
-        return float(accumulated)  # outside numpy, the epoch's one read-back
+        loss = float(accumulated)  # outside numpy, the epoch's one read-back
+        if not (on_host or math.isfinite(loss)):
+            self._failed_flat = self._epoch_start
+            return float("nan")
+        return loss
 
     def predicts_finite(self):
         """Whether the weights the call leaves predict finite values on all of its
@@ -163,6 +173,14 @@ class MinibatchRunner:
         """The rows of X whose loss was not finite (all of X if none failed, and
         always outside numpy)."""
         return self._gather(self.failed_rows)[0]
+
+    def failed_params(self):
+        """The weights at which ``failed_inputs`` met a non-finite loss: the
+        current ones on numpy (it stops before stepping), outside numpy those
+        the failed epoch started from."""
+        if self.xp is None or self._failed_flat is None:
+            return self.params
+        return Parameters(self.params.architecture, self._failed_flat)
 
 
 def predicts_finite(params, X, batch_size, workspace=None):
@@ -193,7 +211,8 @@ def predicts_finite(params, X, batch_size, workspace=None):
     xp = np if on_host else array_namespace(params.flat)
     finite = True  # outside numpy: a 0-d boolean on the device, read once
     for start in range(0, X.shape[0], batch_size):
-        a_L = forward(params, X[start : start + batch_size, ...], workspace)[-1]
+        stop = min(start + batch_size, X.shape[0])
+        a_L = forward(params, X[start:stop, ...], workspace)[-1]
         batch_finite = xp.all(xp.isfinite(a_L))
         if clamped and a_L.shape[0]:
             batch_finite = batch_finite & (xp.max(a_L) < float(_LOG_MAX[dtype]))
@@ -343,3 +362,6 @@ class FullBatchRunner:
 
     def failed_inputs(self):
         return None  # the chunks stay where they are
+
+    def failed_params(self):
+        return self.params

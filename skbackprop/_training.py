@@ -183,7 +183,10 @@ class TrainingLoopMixin:
                 diverged = not (np.isfinite(loss) and is_finite(params.flat))
                 if diverged and not validation.keeps_best:
                     raise _divergence(
-                        self, params, runner.failed_inputs(), self.n_iter_ + 1
+                        self,
+                        runner.failed_params(),
+                        runner.failed_inputs(),
+                        self.n_iter_ + 1,
                     )
                 # Under early stopping with a best score kept, as scikit-learn's
                 # MLP: the epoch is recorded (NaN scores) and training ends at the

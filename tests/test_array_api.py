@@ -3,6 +3,7 @@ X's namespace, on X's device (SPEC §7.2): array-api-strict on its CPU device an
 on the simulated ``device1`` (which refuses silent conversion to numpy), and torch
 on the CPU. Every result equals the numpy fit's in float64 to 1e-9."""
 
+import math
 import pickle
 
 import array_api_strict
@@ -29,6 +30,9 @@ from skbackprop import (
     TwoLayerSigmoidRegressor,
     check_gradients,
 )
+from skbackprop._inputs import InputValidationMixin
+from skbackprop._parameters import AllocatingWorkspace
+from skbackprop._runner import output_bound, predicts_finite
 from skbackprop.callbacks import GradientMonitor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -357,6 +361,86 @@ def test_fit_on_device1_reads_back_a_few_scalars_per_epoch(kind, solver, transfe
     # finiteness flag, the validation loss and score, and at the end the final
     # check's bound on the outputs (max|X|, then two scalars per layer)
     assert counts[10] <= 9 + 3 * 8 + 5
+
+
+# -- the end-of-training checks and the diagnosis, in X's namespace ---------------
+def log_plus_7(a):
+    return array_namespace(a).log(a + 7.0)  # finite on [-6, 6], NaN below -7
+
+
+def log_plus_7_derivative(a, z):
+    return 1.0 / (a + 7.0)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_an_activation_nan_is_named_and_the_model_kept_in_the_namespace(solver, on):
+    # the end-of-training check and activation_error run on X's device: a user's
+    # activation NaN off check_activation's grid is named, not the learning rate
+    activation = Activation(log_plus_7, log_plus_7_derivative)
+    est = BackpropMLPRegressor(
+        hidden_layer_sizes=(4,), activation=activation, random_state=0, solver=solver
+    )
+    with pytest.raises(ValueError, match="'log_plus_7' returned a non-finite value"):
+        clone(est).fit(on(X * 100), on(Y_REG))
+    est.fit(on(X), on(Y_REG))  # inputs that keep a above -7
+    before = host(est._params.flat)
+    X_far, y_far = np.r_[X, [[-1e3] * 4]], np.r_[Y_REG, 0.0]
+    with pytest.raises(ValueError, match="'log_plus_7' returned a non-finite value"):
+        est.set_params(warm_start=True, max_iter=1).fit(on(X_far), on(y_far))
+    assert_array_equal(host(est._params.flat), before)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "gd"])
+def test_divergence_raises_sklearns_sentence_and_leaves_the_model_unfitted(solver, on):
+    X_large = X * 1e3
+    est = BackpropMLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        learning_rate=1e6,
+        batch_size=10,
+        max_iter=50,
+        random_state=0,
+    )
+    with pytest.raises(ValueError, match="(?s)diverged.*Solver produced non-finite"):
+        est.fit(on(X_large), on(X_large @ np.arange(1.0, 5.0)))
+    assert not hasattr(est, "coefs_")
+
+
+def test_the_final_check_computes_in_the_namespace_as_in_numpy(on):
+    est = BackpropMLPRegressor(hidden_layer_sizes=(5, 3), random_state=0)
+    est.fit(on(X), on(Y_REG))
+    there = est._params
+    here = move_estimator_to(est, np, "cpu")._params
+    assert_allclose(output_bound(there, on(X)), output_bound(here, X), rtol=1e-12)
+    assert predicts_finite(there, on(X), 7, AllocatingWorkspace(there.architecture))
+    # weights whose products overflow: the forward pass over X finds it, on the
+    # device, as numpy's does
+    there.flat[...] = there.flat * 1e200
+    here.flat[...] = here.flat * 1e200
+    assert output_bound(there, on(X)) == math.inf
+    assert not predicts_finite(here, X, 7)
+    assert not predicts_finite(there, on(X), 7, AllocatingWorkspace(there.architecture))
+
+
+def test_partial_fit_outside_numpy_takes_the_full_validation(on, monkeypatch):
+    # the fast path of a continued partial_fit is for numpy arrays only
+    calls = []
+    validated = InputValidationMixin._validated_training_arrays
+
+    def counting(self, *args, **kwargs):
+        calls.append(type(args[0]))
+        return validated(self, *args, **kwargs)
+
+    monkeypatch.setattr(InputValidationMixin, "_validated_training_arrays", counting)
+    est = BackpropMLPRegressor(hidden_layer_sizes=(3,), random_state=0)
+    est.partial_fit(on(X), on(Y_REG))
+    est.partial_fit(on(X), on(Y_REG))
+    assert len(calls) == 2
+    numpy_est = BackpropMLPRegressor(hidden_layer_sizes=(3,), random_state=0)
+    numpy_est.partial_fit(X, Y_REG)
+    numpy_est.partial_fit(X, Y_REG)
+    assert len(calls) == 3  # numpy's second call took the fast path
+    assert_same_model(est, numpy_est)
 
 
 # -- moving a fitted model between namespaces ---------------------------------------
