@@ -15,6 +15,7 @@ import skops.io as sio
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.externals.array_api_compat import array_namespace
 from sklearn.utils._array_api import (
     get_namespace_and_device,
@@ -404,6 +405,33 @@ def test_divergence_raises_sklearns_sentence_and_leaves_the_model_unfitted(solve
     with pytest.raises(ValueError, match="(?s)diverged.*Solver produced non-finite"):
         est.fit(on(X_large), on(X_large @ np.arange(1.0, 5.0)))
     assert not hasattr(est, "coefs_")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_under_early_stopping_ends_at_the_best_weights_as_numpy(on):
+    # the epoch that diverges is recorded (NaN), training ends at the weights of
+    # the best validation score with a ConvergenceWarning, as on numpy
+    X_large = X * 1e3
+    y_large = X_large @ np.arange(1.0, 5.0)
+    est = BackpropMLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        learning_rate=1e-6,
+        batch_size=10,
+        max_iter=300,
+        n_iter_no_change=300,
+        early_stopping=True,
+        random_state=0,
+    )
+    ended = "(?s)diverged.*Early stopping ended training there"
+    with pytest.warns(ConvergenceWarning, match=ended):
+        expected = clone(est).fit(X_large, y_large)
+    with pytest.warns(ConvergenceWarning, match=ended):
+        est.fit(on(X_large), on(y_large))
+    assert est.n_iter_ == expected.n_iter_ == 2
+    assert_array_equal(np.isnan(est.loss_curve_), np.isnan(expected.loss_curve_))
+    assert_same_model(est, expected)
+    assert np.isfinite(host(est._params.flat)).all()
 
 
 def test_the_final_check_computes_in_the_namespace_as_in_numpy(on):
