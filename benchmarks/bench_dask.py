@@ -32,8 +32,8 @@ from threadpoolctl import threadpool_limits
 
 from skbackprop import BackpropMLPRegressor
 from skbackprop._dask import validate_dask_training_data
-from skbackprop._network import Parameters
-from skbackprop._training import full_batch_objective
+from skbackprop._parameters import Parameters
+from skbackprop._runner import full_batch_objective
 
 N_FEATURES, HIDDEN, N_CHUNKS = 50, 64, 10
 

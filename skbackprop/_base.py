@@ -10,8 +10,9 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -27,10 +28,13 @@ from ._callbacks import CallbackSupportMixin
 from ._custom_activations import Activation
 from ._fitting import FitMixin
 from ._inputs import InputValidationMixin
-from ._network import Parameters, loss_and_gradients, predict_output
+from ._network import loss_and_gradients, predict_output
+from ._optimizers import move_optimizer_state
+from ._parameters import Parameters
 from ._persistence import from_plain_state, to_plain_state
 from ._trace import backprop_trace
 from ._training import TrainingLoopMixin
+from ._xp import copy_array
 
 # The documentation site's root: the one constant to change when the site is
 # published (e.g. to its https:// address). Until then it is the local build of a
@@ -306,14 +310,40 @@ class BaseBackprop(
     def __setstate__(self, state):
         super().__setstate__(from_plain_state(state))
 
+    def __sklearn_array_api_convert__(self, converter):
+        """This model with its arrays moved by ``converter`` (scikit-learn's
+        ``move_estimator_to(est, xp, device)`` calls it): the flat parameter buffer
+        once, its ``coefs_``/``intercepts_`` views rebuilt over the moved buffer,
+        and the optimizer's state, so ``partial_fit`` continues there. Labels
+        (``classes_``) stay numpy, as scikit-learn keeps them."""
+        moved = clone(self)
+        for key, value in vars(self).items():
+            if key == "_params":
+                flat = converter(value.flat)
+                if flat is value.flat:  # already there: a copy all the same
+                    flat = copy_array(flat)
+                value = Parameters(value.architecture, flat)
+            elif key == "_optimizer" and value is not None:
+                value = move_optimizer_state(value, converter)
+            else:
+                value = copy.deepcopy(value)
+            setattr(moved, key, value)
+        return moved
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True  # X's namespace and device (SPEC §7.2)
         return tags
 
-    def _raw_output(self, X):
+    @property
+    def _fitted_flat(self):
+        """The flat parameter buffer: its namespace and device are the model's."""
+        return self._params.flat
+
+    def _raw_output(self, X, method):
         """ŷ (regression) or the logits a_L (classification), in the model's dtype."""
-        X = self._validate_predict_input(X)
+        X = self._validate_predict_input(X, method)
         with np.errstate(over="ignore"):
             return predict_output(self._params, X)
 
@@ -356,10 +386,12 @@ class BaseBackprop(
         >>> [g.shape for g in coef_grads]
         [(1, 4), (4, 1)]
         """
-        params, X, y, w = self._objective_inputs(X, y, sample_weight)
-        grads = Parameters.zeros(params.architecture, params.flat.dtype)
+        params, X, y, w = self._objective_inputs(
+            X, y, sample_weight, method="loss_and_gradients"
+        )
+        grads = params.zeros_like()  # in the model's namespace, on its device
         loss = loss_and_gradients(params, X, y, w, self.alpha, grads)
-        return loss, grads.coefs, grads.intercepts
+        return float(loss), grads.coefs, grads.intercepts
 
     def backprop_trace(self, X, y, sample_weight=None):
         """Every layer's a_k, h_k, δ_k and gradients at the current weights.
@@ -401,11 +433,14 @@ class BaseBackprop(
         >>> [layer.delta.shape for layer in trace.layers]
         [(5, 4), (5, 1)]
         """
-        params, X, y, w = self._objective_inputs(X, y, sample_weight)
+        params, X, y, w = self._objective_inputs(
+            X, y, sample_weight, method="backprop_trace"
+        )
         return backprop_trace(params, X, y, w, self.alpha, type(self).__name__)
 
-    def _objective_inputs(self, X, y, sample_weight):
+    def _objective_inputs(self, X, y, sample_weight, method):
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="_fitted_flat", method=method)
         self._check_params()
         X, _, y, w, _ = self._validate_training_data(X, y, sample_weight, reset=False)
         return self._params, X, y, w

@@ -9,8 +9,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._activations import log_softmax, softmax
 from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
 from ._docstrings import shared_docstring
-from ._labels import LabelMixin
-from ._network import Architecture, predict_output
+from ._labels import LabelMixin, accuracy_on_host, labels_of
+from ._network import predict_output
+from ._parameters import Architecture
+from ._xp import array_namespace
 
 
 @shared_docstring(score="accuracy")
@@ -147,8 +149,30 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         )
 
     def _validation_score(self, params, X, y, sample_weight):
-        hits = predict_output(params, X).argmax(axis=1) == y
+        logits = predict_output(params, X)
+        if not isinstance(logits, np.ndarray):
+            xp = array_namespace(logits)
+            hits = xp.astype(xp.argmax(logits, axis=1) == y, logits.dtype)
+            if sample_weight is None:
+                return float(xp.mean(hits))
+            return float(xp.sum(hits * sample_weight) / xp.sum(sample_weight))
+        hits = logits.argmax(axis=1) == y
         return float(np.average(hits, weights=sample_weight))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against y, weighted by ``sample_weight``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return accuracy_on_host(self, X, y, sample_weight)
 
     def decision_function(self, X):
         """The logits a_L; for two classes ``a_L[:, 1] − a_L[:, 0]`` (1-D).
@@ -174,7 +198,7 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         >>> clf.decision_function(X[:2]).shape
         (2, 3)
         """
-        logits = self._raw_output(X)
+        logits = self._raw_output(X, "decision_function")
         return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
 
     def predict(self, X):
@@ -200,8 +224,10 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         >>> clf.predict(X[:2])
         array([0, 0])
         """
-        winners = self._raw_output(X).argmax(axis=1)
-        return self.classes_[winners]
+        logits = self._raw_output(X, "predict")
+        if isinstance(logits, np.ndarray):
+            return self.classes_[logits.argmax(axis=1)]
+        return labels_of(self.classes_, array_namespace(logits).argmax(logits, axis=1))
 
     def predict_proba(self, X):
         """Predict class probabilities softmax(a_L), columns ordered as ``classes_``.
@@ -226,7 +252,7 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         >>> clf.predict_proba(X[:2]).sum(axis=1).round(6)
         array([1., 1.])
         """
-        return softmax(self._raw_output(X))
+        return softmax(self._raw_output(X, "predict_proba"))
 
     def predict_log_proba(self, X):
         """Predict log-probabilities log softmax(a_L), from the logits (never log(0)).
@@ -251,4 +277,4 @@ class SoftmaxMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         >>> clf.predict_log_proba(X[:2]).shape
         (2, 3)
         """
-        return log_softmax(self._raw_output(X))
+        return log_softmax(self._raw_output(X, "predict_log_proba"))

@@ -8,6 +8,7 @@ its derivative reads the pre-activation a, which the network then keeps.
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import (
     InvalidParameterError,
     StrOptions,
@@ -15,6 +16,7 @@ from sklearn.utils._param_validation import (
 )
 
 from ._activations import ACTIVATIONS, LayerActivation, _add_bias_inplace
+from ._xp import array_device, array_namespace
 
 CHECK_TOLERANCE = 1e-5
 # 1200 points 0.01 apart from −5.995 to 5.995: none is an integer, where kinks sit
@@ -44,6 +46,11 @@ class Activation:
     functions work for training but cannot be pickled. Every ``fit`` or
     ``partial_fit`` that creates a network runs :func:`check_activation` on the
     pair first and refuses a derivative that disagrees with the function.
+
+    Under array API dispatch (``docs/guide/gpu.md``) both must compute in their
+    input's namespace — ``xp = array_api_compat.array_namespace(a)``, then
+    ``xp.tanh(a)``, not ``np.tanh(a)`` — on the input's device: ``fit`` checks
+    them on a few points of X's namespace and device and refuses them if not.
 
     Examples
     --------
@@ -127,6 +134,8 @@ def _call(activation, what, f, *args):
             f"Activation {activation.display_name!r}: its {what} raised "
             f"{type(error).__name__}: {error}"
         ) from error
+    if not isinstance(a, np.ndarray):
+        return _in_namespace_of(activation, what, a, value)
     value = np.asarray(value)
     if value.shape != a.shape and not (what == "derivative" and value.ndim == 0):
         raise ValueError(
@@ -135,6 +144,76 @@ def _call(activation, what, f, *args):
             "must work elementwise."
         )
     return value.astype(a.dtype, copy=False)
+
+
+def _in_namespace_of(activation, what, a, value):
+    """``_call``'s checks for an ``a`` outside numpy: the value must be an array of
+    a's namespace (a user's function computes in its input's namespace)."""
+    xp = array_namespace(a)
+    try:
+        same = array_namespace(value) == xp
+    except TypeError:
+        same = False
+    if not same:
+        raise ValueError(
+            f"Activation {activation.display_name!r}: its {what} returned "
+            f"{type(value).__module__}.{type(value).__name__} for an input of "
+            f"{getattr(xp, '__name__', xp)!r}; under array API dispatch it must "
+            "compute in its input's namespace (e.g. xp = a.__array_namespace__() "
+            "or array_api_compat.array_namespace(a), and xp.tanh(a), not np.tanh(a))."
+        )
+    if tuple(value.shape) != tuple(a.shape) and not (
+        what == "derivative" and value.ndim == 0
+    ):
+        raise ValueError(
+            f"Activation {activation.display_name!r}: its {what} changed the shape: "
+            f"given an array of shape {tuple(a.shape)} it returned shape "
+            f"{tuple(value.shape)}; it must work elementwise."
+        )
+    return xp.astype(value, a.dtype, copy=False)
+
+
+def check_activation_in(activation, X):
+    """Run the activation and its derivative on a few points in X's namespace, on
+    X's device and in its dtype, against numpy's values (``check_activation``'s
+    tolerance): under array API dispatch, training computes there.
+
+    Raises ``ValueError`` naming the activation and the namespace if either fails,
+    leaves the namespace or disagrees with numpy.
+    """
+    xp, device = array_namespace(X), array_device(X)
+    layer = resolve_activation(activation)
+    points = CHECK_GRID[::50]  # 24 points over [−6, 6]
+    name = getattr(activation, "display_name", activation)
+    try:
+        a = xp.asarray(points, dtype=X.dtype, device=device)
+        z = layer.activate_inplace(xp.asarray(a, copy=True))
+        g_prime = layer.derivative(a, z)
+        if not isinstance(g_prime, float):
+            g_prime = move_to(g_prime, xp=np, device="cpu")
+        z = move_to(z, xp=np, device="cpu")
+    except ValueError:
+        raise
+    except Exception as error:
+        raise ValueError(
+            f"Activation {name!r} cannot compute in "
+            f"{getattr(xp, '__name__', xp)!r} on device {device!r}: "
+            f"{type(error).__name__}: {error}. Pass numpy arrays, or choose "
+            "another activation."
+        ) from error
+    host = points.astype(z.dtype)
+    z_host = layer.activate_inplace(host.copy())
+    g_host = layer.derivative(host, z_host.copy())
+    tolerance = 1e-4 if z.dtype == np.float32 else CHECK_TOLERANCE
+    for what, got, expected in (
+        ("function", z, z_host),
+        ("derivative", g_prime, g_host),
+    ):
+        if not np.allclose(got, expected, rtol=tolerance, atol=tolerance):
+            raise ValueError(
+                f"Activation {name!r}: its {what} in {getattr(xp, '__name__', xp)!r} "
+                "differs from its values on numpy arrays."
+            )
 
 
 def _layer_activation(activation):

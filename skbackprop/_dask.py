@@ -15,7 +15,7 @@ the estimator's own checks and target encoding and runs the engine's
 ``loss_and_gradients`` on it; the sums come back (one number and one θ-sized
 vector) and the L2 term is added once, on the client, where scipy's L-BFGS-B or
 the gd update runs through the same training loops as in memory
-(``_training.full_batch_objective``). X is never gathered on the client.
+(``_runner.full_batch_objective``). X is never gathered on the client.
 
 Validation: the number of features, their names and the dtype come from the
 collections' metadata; the classes (classifiers) or the targets' extremes
@@ -37,7 +37,8 @@ from sklearn.utils.validation import _check_y, check_array, validate_data
 from ._callbacks import CALLBACK_STATE
 from ._inplace import add_scaled_inplace
 from ._inputs import FLOAT_DTYPES
-from ._network import Parameters, l2_penalty, loss_and_gradients
+from ._network import l2_penalty, loss_and_gradients
+from ._parameters import Parameters
 
 DATA_PARALLEL_SOLVERS = ("lbfgs", "gd")
 _FAN_IN = 8  # chunk results summed per task of the reduction tree

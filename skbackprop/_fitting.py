@@ -8,18 +8,20 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import check_same_namespace, move_to
 from sklearn.utils.metaestimators import available_if
 
 from ._callbacks import CALLBACK_STATE, EpochCallbacks
-from ._custom_activations import Activation, check_activation
+from ._custom_activations import Activation, check_activation, check_activation_in
 from ._dask import (
     gather_validation_data,
     is_dask_collection,
     validate_dask_training_data,
 )
-from ._inputs import check_numpy_input
-from ._network import glorot_uniform
+from ._inputs import input_namespace, to_host
+from ._parameters import glorot_uniform
 from ._validation import check_validation_data, check_validation_split
+from ._xp import numpy_dtype
 
 # scikit-learn's MLP names for the output activations
 OUT_ACTIVATION_NAMES = {
@@ -89,16 +91,22 @@ class FitMixin:
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
         """``validation``: the ``(X_val, y_val, sample_weight_val)`` of the call."""
         X_val, y_val, sample_weight_val = validation or (None, None, None)
-        check_numpy_input(
-            self,
-            "partial_fit" if incremental else "fit",
-            X=X,
-            y=y,
-            sample_weight=sample_weight,
-            X_val=X_val,
-            y_val=y_val,
-            sample_weight_val=sample_weight_val,
-        )
+        # Everything follows X: numpy X takes the numpy path, whatever the rest;
+        # any other namespace computes there, on X's device (``_inputs``).
+        # Dask collections train on their numpy chunks whatever the dispatch, y
+        # and the weights chunked alike (not brought to the host here).
+        on_dask = is_dask_collection(X)
+        namespace = None if on_dask else input_namespace(X)
+        if on_dask:
+            pass
+        elif namespace is None:
+            y, sample_weight = to_host(y), to_host(sample_weight)
+            X_val, y_val = to_host(X_val), to_host(y_val)
+            sample_weight_val = to_host(sample_weight_val)
+        else:
+            y_val = to_host(y_val)  # encoded on the host, as y
+            if X_val is not None:
+                X_val = move_to(X_val, xp=namespace[0], device=namespace[1])
         # 1. Everything that can fail is checked before the first random draw:
         #    hyper-parameters, data, validation data, and whether the validation
         #    split can be made.
@@ -113,6 +121,9 @@ class FitMixin:
                     del self.__dict__[name]
             self.__dict__.pop("_params", None)
         else:
+            # continuing a model: X must be of its namespace and device
+            method = "partial_fit" if incremental else "fit"
+            check_same_namespace(X, self, attribute="_fitted_flat", method=method)
             self._check_same_architecture()
         splits = self.early_stopping and not incremental and self.solver != "lbfgs"
         splits = splits and X_val is None
@@ -145,16 +156,21 @@ class FitMixin:
             self.n_outputs_ = n_outputs
             architecture = self._architecture(X.shape[1], n_outputs)
             if isinstance(architecture.activation, Activation):
-                check_activation(architecture.activation, X.dtype)  # raises if wrong
+                check_activation(architecture.activation, numpy_dtype(X.dtype))
+            if namespace is not None:
+                check_activation_in(architecture.activation, X)
         validation_data = check_validation_data(
             self, X, X_val, y_val, sample_weight_val, y
         )
         if splits:
-            check_validation_split(self, y_raw)
+            check_validation_split(self, y_raw)  # on the host: y as given
         # 2. Draw and train.
         if first_call:
             self._rng = check_random_state(self.random_state)
-            params = glorot_uniform(architecture, self._rng, X.dtype)
+            # drawn in numpy, so every namespace starts from numpy's weights
+            params = glorot_uniform(architecture, self._rng, numpy_dtype(X.dtype))
+            if namespace is not None:
+                params = params.moved_to(*namespace)
             self.n_layers_ = len(architecture.layer_sizes)
             self.out_activation_ = OUT_ACTIVATION_NAMES[architecture.output_activation]
             self.t_ = 0

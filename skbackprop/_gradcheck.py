@@ -5,12 +5,16 @@ from dataclasses import dataclass, field
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import (
     Interval,
     validate_parameter_constraints,
 )
 
-from ._network import Parameters, loss_and_gradients
+from ._network import loss_and_gradients
+from ._parameters import Parameters
+from ._xp import array_namespace
 
 
 @dataclass
@@ -74,6 +78,18 @@ def _relative_error(analytic, numeric):
     return float(np.linalg.norm(analytic - numeric) / max(scale, np.finfo(float).tiny))
 
 
+def _as_float64(a):
+    """A float array as float64 (in its own namespace); integer labels as given."""
+    if a is None:
+        return None
+    if isinstance(a, np.ndarray) or sp.issparse(a):
+        return a.astype(np.float64) if a.dtype.kind == "f" else a
+    xp = array_namespace(a)
+    if not xp.isdtype(a.dtype, "real floating"):
+        return a
+    return xp.astype(a, xp.float64)
+
+
 def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
     """Compare ``loss_and_gradients`` with central finite differences.
 
@@ -131,8 +147,11 @@ def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
         {"eps": eps},
         caller_name="check_gradients",
     )
-    params, X_checked, y_checked, w = estimator._objective_inputs(X, y, sample_weight)
+    params, X_checked, y_checked, w = estimator._objective_inputs(
+        X, y, sample_weight, method="check_gradients"
+    )
     params = params.copy(np.float64)
+    on_host = isinstance(params.flat, np.ndarray)
     # 1. The analytic gradients, as the estimator reports them, at float64.
     twin = copy.copy(estimator)
     twin.__dict__["_params"] = params
@@ -142,23 +161,22 @@ def check_gradients(estimator, X, y, sample_weight=None, eps=1e-6):
         grads.coefs + grads.intercepts, coef_grads + intercept_grads, strict=True
     ):
         if mine.flags.writeable:  # without intercepts the b_k are fixed zeros
-            mine[...] = theirs
-    # 2. The numeric gradients: central differences of the loss.
-    X = X_checked.astype(np.float64)
-    y = y_checked.astype(np.float64) if y_checked.dtype.kind == "f" else y_checked
-    w = None if w is None else w.astype(np.float64)
+            mine[...] = theirs if on_host else move_to(theirs, xp=np, device="cpu")
+    # 2. The numeric gradients: central differences of the loss (outside numpy,
+    #    on the model's device, one loss read back per evaluation).
+    X, y, w = (_as_float64(a) for a in (X_checked, y_checked, w))
     alpha = estimator.alpha
-    scratch = Parameters.zeros(params.architecture, np.float64)
+    scratch = params.zeros_like()
     theta = params.flat
-    numeric = np.empty_like(theta)
-    for i in range(theta.size):
-        saved = theta[i]
+    numeric = np.empty(theta.shape[0], dtype=np.float64)
+    for i in range(theta.shape[0]):
+        saved = theta[i] if on_host else float(theta[i])
         theta[i] = saved + eps
         loss_plus = loss_and_gradients(params, X, y, w, alpha, scratch)
         theta[i] = saved - eps
         loss_minus = loss_and_gradients(params, X, y, w, alpha, scratch)
         theta[i] = saved
-        numeric[i] = (loss_plus - loss_minus) / (2 * eps)
+        numeric[i] = (float(loss_plus) - float(loss_minus)) / (2 * eps)
     numeric_views = Parameters(params.architecture, numeric)
 
     errors = {}

@@ -1,17 +1,23 @@
 """The estimators' input: training data, sample weights and prediction input,
 validated once into the model's dtype (``InputValidationMixin``).
 
-And the input they refuse before scikit-learn's validation sees it: with
-``sklearn.set_config(array_api_dispatch=True)`` scikit-learn validates an array in
-its own namespace (torch, CuPy, array_api_strict, …), and asking it for a numpy
-dtype fails deep inside with an obscure ``TypeError``. The network computes in
-numpy: say so, and how to hand it numpy arrays.
+With ``sklearn.set_config(array_api_dispatch=True)`` an X of another array API
+namespace (torch, CuPy, array_api_strict, …) is validated in that namespace and
+the model computes there, on X's device ("everything follows X"): y and the
+sample weights are encoded and combined on the host, as numpy (they are y-sized,
+as the label encoding needs them there), and moved to X's device.
 """
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
-from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    check_same_namespace,
+    get_namespace,
+    get_namespace_and_device,
+    move_to,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -19,35 +25,44 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._xp import numpy_dtype
+
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def check_numpy_input(estimator, method=None, **arrays):
-    """Raise a ``TypeError`` for a non-numpy array under array API dispatch.
+def input_namespace(X):
+    """``(xp, device)`` of X when array API dispatch is on and X is an array of a
+    namespace other than numpy; None for the numpy path (sparse X included)."""
+    if not get_config()["array_api_dispatch"] or X is None or sp.issparse(X):
+        return None
+    try:
+        xp, _, device = get_namespace_and_device(X)
+    except TypeError:
+        return None
+    if _is_numpy_namespace(xp):
+        return None
+    return xp, device
 
-    ``arrays`` maps each argument's name to its value (None, lists, pandas and
-    scipy sparse input pass: scikit-learn converts them to numpy).
-    """
-    if not get_config()["array_api_dispatch"]:
-        return
-    caller = type(estimator).__name__ + ("" if method is None else f".{method}")
-    for name, value in arrays.items():
-        if value is None or sp.issparse(value):
-            continue
-        try:
-            xp, _ = get_namespace(value)
-        except TypeError:  # a scalar: scikit-learn's validation takes it from here
-            continue
-        if _is_numpy_namespace(xp):
-            continue
-        raise TypeError(
-            f"{caller} computes in numpy, but {name} is not a numpy array (it is "
-            f"{type(value).__module__}.{type(value).__name__}, array namespace "
-            f"{getattr(xp, '__name__', xp)!r}) and array_api_dispatch is on. Pass "
-            f"numpy arrays: np.asarray({name}) (for a torch tensor on a GPU, "
-            f"{name}.cpu().numpy()), or call sklearn.set_config("
-            "array_api_dispatch=False) around this estimator."
-        )
+
+def to_host(value):
+    """A non-numpy array as a numpy array on the host; anything else as given."""
+    if value is None or isinstance(value, np.ndarray) or sp.issparse(value):
+        return value
+    try:
+        xp, _ = get_namespace(value)
+    except TypeError:
+        return value
+    if _is_numpy_namespace(xp) or not hasattr(value, "shape"):
+        return value
+    return move_to(value, xp=np, device="cpu")
+
+
+def _host_stand_in(X):
+    """An empty numpy array with X's rows and X's float dtype, for the checks of
+    y and weights that look only at those (X itself stays on its device)."""
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return X
+    return np.empty((X.shape[0], 0), dtype=numpy_dtype(X.dtype))
 
 
 class InputValidationMixin:
@@ -69,21 +84,32 @@ class InputValidationMixin:
         ``refit``: a warm-started ``fit``, whose y must fit the fitted model.
 
         ``part=True``: (X, y) is one chunk of the training data, whose weights
-        may sum to zero (the total over all chunks is checked by the caller)."""
+        may sum to zero (the total over all chunks is checked by the caller).
+
+        Outside numpy (``input_namespace``), y is validated and encoded on the
+        host and moved, encoded, to X's namespace and device with the weights;
+        such an X always takes the full validation path."""
+        namespace = input_namespace(X)
+        if namespace is not None:
+            y, sample_weight = to_host(y), to_host(sample_weight)
         plain = None if reset else self._plain_training_arrays(X, y, order)
         if plain is not None:
             X, y = plain
         else:
-            X, y = self._validated_training_arrays(X, y, reset=reset, order=order)
+            X, y = self._validated_training_arrays(
+                X, y, reset=reset, order=order, namespace=namespace
+            )
         y = self._labels_as_vector(y)
         if refit:
             self._check_refit_targets(y)
         y_encoded, n_outputs = self._encode_targets(
             y, first_call=reset, classes=classes, part=part
         )
-        if y_encoded.dtype.kind == "f":
-            y_encoded = y_encoded.astype(X.dtype, copy=False)  # no float32 upcast
+        if y_encoded.dtype.kind == "f":  # no float32 upcast
+            y_encoded = y_encoded.astype(_host_stand_in(X).dtype, copy=False)
         w = self._combined_weights(X, y_encoded, sample_weight, part=part)
+        if namespace is not None:
+            y_encoded = move_to(y_encoded, xp=namespace[0], device=namespace[1])
         return X, y, y_encoded, w, n_outputs
 
     def _plain_training_arrays(self, X, y, order):
@@ -113,15 +139,20 @@ class InputValidationMixin:
                 return None
         return X, y
 
-    def _validated_training_arrays(self, X, y, *, reset, order):
-        """(X, y) through scikit-learn's ``validate_data``, X's sparse format CSR."""
+    def _validated_training_arrays(self, X, y, *, reset, order, namespace=None):
+        """(X, y) through scikit-learn's ``validate_data``, X's sparse format CSR;
+        outside numpy X in its namespace's float dtypes."""
+        dtype = FLOAT_DTYPES if reset else self._params.flat.dtype
+        if namespace is not None and reset:
+            xp = namespace[0]
+            dtype = [xp.float64, xp.float32]
         X, y = validate_data(
             self,
             X,
             y,
             reset=reset,
             accept_sparse=["csr", "csc"],
-            dtype=FLOAT_DTYPES if reset else self._params.flat.dtype,
+            dtype=dtype,
             order=order,
             multi_output=self._multi_output,
             y_numeric=self._y_numeric,
@@ -138,6 +169,16 @@ class InputValidationMixin:
         return y
 
     def _combined_weights(self, X, y, sample_weight, *, part=False):
+        """The weights Σ-checked on the host, in X's dtype, namespace and device."""
+        namespace = input_namespace(X)
+        w = self._combined_weights_on_host(
+            _host_stand_in(X), y, to_host(sample_weight), part=part
+        )
+        if namespace is not None and w is not None:
+            w = move_to(w, xp=namespace[0], device=namespace[1])
+        return w
+
+    def _combined_weights_on_host(self, X, y, sample_weight, *, part=False):
         target_weights = self._target_weights(y)
         if sample_weight is None and target_weights is None:
             return None
@@ -173,9 +214,9 @@ class InputValidationMixin:
             )
         return w.astype(X.dtype, copy=False)
 
-    def _validate_predict_input(self, X):
+    def _validate_predict_input(self, X, method):
         check_is_fitted(self)
-        check_numpy_input(self, X=X)
+        check_same_namespace(X, self, attribute="_fitted_flat", method=method)
         dtype = self._params.flat.dtype  # converted once, straight to the model's
         return validate_data(
             self, X, reset=False, accept_sparse=["csr", "csc"], dtype=dtype

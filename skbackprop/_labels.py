@@ -11,8 +11,11 @@ multilabel y (``_multilabel``).
 from numbers import Real
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import _fit_context
+from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import label_binarize
+from sklearn.utils._array_api import move_to
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -22,6 +25,8 @@ from sklearn.utils.multiclass import (
 )
 
 from ._fitting import FitMixin, _rollback_on_error
+from ._inputs import input_namespace, to_host
+from ._xp import array_device, array_namespace
 
 _KIND_TEXT = {True: "a multilabel indicator matrix", False: "a 1-D y of labels"}
 
@@ -40,6 +45,28 @@ def label_kind(y):
             "several multiclass outputs."
         )
     return "binary" if target_type == "binary" else "multiclass"
+
+
+def labels_of(classes, indices):
+    """``classes[indices]``; outside numpy on the indices' device when the labels
+    are numbers (strings stay numpy, on the host)."""
+    if isinstance(indices, np.ndarray):
+        return classes[indices]
+    if classes.dtype.kind not in "biuf":
+        return classes[move_to(indices, xp=np, device="cpu")]
+    xp = array_namespace(indices)
+    return xp.take(xp.asarray(classes, device=array_device(indices)), indices)
+
+
+def accuracy_on_host(estimator, X, y, sample_weight):
+    """``ClassifierMixin.score``; outside numpy the predicted labels (y-sized) are
+    compared on the host, so the score is exactly numpy's."""
+    y_pred = estimator.predict(X)
+    if input_namespace(X) is None:
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+    y, y_pred, sample_weight = (to_host(a) for a in (y, y_pred, sample_weight))
+    with config_context(array_api_dispatch=False):
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
 
 class LabelMixin:

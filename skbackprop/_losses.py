@@ -7,14 +7,20 @@ means all ones) and ``n = Σ w`` — with unit weights, the number of samples N.
 Each ``*_and_delta`` function returns the loss and the *output delta* ∂L/∂a, the
 start of the backward recursion. It may overwrite ``a``, which the forward pass no
 longer needs.
+
+On numpy arrays the loss is a Python float. In any other array API namespace
+(``_xp``) it stays a 0-d array on the arrays' device, as does N: training reads a
+batch's loss back only once per epoch, never once per batch.
 """
 
 import math
 
 import numpy as np
 from scipy.special import xlogy
+from sklearn.utils._array_api import _xlogy
 
 from ._activations import exp_inplace, sigmoid_inplace
+from ._xp import array_ops
 
 
 def _weighted_mean(values, w, n):
@@ -23,6 +29,8 @@ def _weighted_mean(values, w, n):
     Huge weights can overflow the products w_i · values_i where the mean itself is
     finite: then it is summed again over the factors w_i / N ≤ 1.
     """
+    if not isinstance(values, np.ndarray):
+        return _weighted_mean_on_device(values, w, n)
     if w is None:
         return float(values.sum()) / n
     with np.errstate(over="ignore"):  # caught just below
@@ -32,21 +40,61 @@ def _weighted_mean(values, w, n):
     return mean
 
 
+def _weighted_mean_on_device(values, w, n):
+    """``_weighted_mean`` as a 0-d array of values' namespace, never read back."""
+    xp = array_ops(values).xp
+    if w is None:
+        return xp.sum(values) / n
+    mean = (w @ values) / n
+    return xp.where(xp.isfinite(mean), mean, (w / n) @ values)
+
+
+def _row_sums_of_squares(r):
+    """Σ_j r_ij² per row, as an einsum on numpy."""
+    if isinstance(r, np.ndarray):
+        return np.einsum("ij,ij->i", r, r)
+    return array_ops(r).xp.sum(r * r, axis=1)
+
+
+def _row_sums(values):
+    """Σ_j values_ij per row."""
+    if isinstance(values, np.ndarray):
+        return values.sum(axis=1)
+    return array_ops(values).xp.sum(values, axis=1)
+
+
+def _xlogx(y):
+    """y log y with 0 log 0 = 0: scipy's on numpy, scikit-learn's elsewhere."""
+    if isinstance(y, np.ndarray):
+        return xlogy(y, y)
+    return _xlogy(y, y, xp=array_ops(y).xp)
+
+
 def _scale(w, n):
     """The per-sample factor w_i / N as a column, or the scalar 1/N."""
-    return 1.0 / n if w is None else (w / n)[:, np.newaxis]
+    return 1.0 / n if w is None else (w / n)[:, None]
 
 
 def squared_error(y, y_hat, w, n):
     """L = 1/(2N) Σ_i w_i Σ_j (y_ij − ŷ_ij)²   (seed 000 eq. 2, summed over outputs)."""
     r = y - y_hat
-    return 0.5 * _weighted_mean(np.einsum("ij,ij->i", r, r), w, n)
+    return 0.5 * _weighted_mean(_row_sums_of_squares(r), w, n)
 
 
 def cross_entropy(y, log_proba, w, n):
     """L = −(1/N) Σ_i w_i log ŷ_{i,l_i}, l_i the index of sample i's class."""
-    picked = log_proba[np.arange(len(y)), y]
+    if isinstance(log_proba, np.ndarray):
+        picked = log_proba[np.arange(len(y)), y]
+    else:
+        picked = array_ops(log_proba).xp.sum(log_proba * _one_hot(y, log_proba), axis=1)
     return -_weighted_mean(picked, w, n)
+
+
+def _one_hot(y, a):
+    """e(l_i) as the rows of an array of a's shape, dtype and device."""
+    xp = array_ops(a).xp
+    classes = xp.arange(a.shape[1], device=a.device)
+    return xp.astype(y[:, None] == classes[None, :], a.dtype)
 
 
 def squared_error_and_delta(a, y, w, n, output_activation):
@@ -57,14 +105,14 @@ def squared_error_and_delta(a, y, w, n, output_activation):
     ``a`` is overwritten with the delta.
     """
     if output_activation == "sigmoid":
-        y_hat = sigmoid_inplace(a)
+        a = y_hat = sigmoid_inplace(a)
         slope = y_hat * (1.0 - y_hat)  # σ'(a) through its output, before a changes
-    residual = np.subtract(a, y, out=a)  # ŷ − y
-    if w is None:
+    residual = array_ops(a).subtract(a, y, out=a)  # ŷ − y
+    if w is None and isinstance(residual, np.ndarray):
         flat = residual.reshape(-1)
         loss = 0.5 * float(np.dot(flat, flat)) / n
     else:
-        loss = 0.5 * _weighted_mean(np.einsum("ij,ij->i", residual, residual), w, n)
+        loss = 0.5 * _weighted_mean(_row_sums_of_squares(residual), w, n)
     delta = residual
     if output_activation == "sigmoid":
         delta *= slope
@@ -102,6 +150,8 @@ def cross_entropy_and_delta(a, y, w, n):
     cancels the 1/ŷ_l of −log ŷ_l (seed 003): ∂L/∂a = (w_i/N)(ŷ − e(l)), where e(l)
     is the one-hot vector of the true class. ``a`` is overwritten with the delta.
     """
+    if not isinstance(a, np.ndarray):
+        return _cross_entropy_and_delta_on_device(a, y, w, n)
     n_rows, n_classes = a.shape
     true_class = np.arange(0, n_rows * n_classes, n_classes) + y  # a.flat index of a_l
     _shift_below_zero(a)  # softmax is shift-invariant; exp stays ≤ 1
@@ -120,6 +170,22 @@ def cross_entropy_and_delta(a, y, w, n):
     return loss, proba
 
 
+def _cross_entropy_and_delta_on_device(a, y, w, n):
+    """``cross_entropy_and_delta`` outside numpy: the same equations, each row
+    shifted by its own maximum (no host read of the batch's span), the true class
+    picked by a one-hot mask rather than flat indexing."""
+    xp = array_ops(a).xp
+    shifted = a - xp.max(a, axis=1, keepdims=True)
+    proba = xp.exp(shifted)
+    norm = xp.sum(proba, axis=1, keepdims=True)
+    one_hot = _one_hot(y, a)
+    picked = xp.sum(shifted * one_hot, axis=1) - xp.log(norm[:, 0])  # log ŷ_l
+    picked = xp.clip(picked, max=0.0)
+    loss = -_weighted_mean(picked, w, n)
+    delta = (proba / norm - one_hot) * _scale(w, n)  # (w_i/N)(ŷ − e(l))
+    return loss, delta
+
+
 def poisson_and_delta(a, y, w, n):
     """Half Poisson deviance and ∂L/∂a for the exp output ŷ = e^a.
 
@@ -129,12 +195,13 @@ def poisson_and_delta(a, y, w, n):
     The canonical pair: ∂/∂a (e^a − y·a) = e^a − y, so ∂L/∂a = (w_i/N)(ŷ − y).
     ``a`` is overwritten with the delta.
     """
-    y_log_y_hat = np.multiply(y, a)  # y · log ŷ = y · a, before a changes
+    ops = array_ops(a)
+    y_log_y_hat = ops.multiply(y, a)  # y · log ŷ = y · a, before a changes
     y_hat = exp_inplace(a)
-    per_entry = np.subtract(y_hat, y_log_y_hat, out=y_log_y_hat)  # ŷ − y log ŷ
-    per_entry += xlogy(y, y) - y  # + y log y − y (0 log 0 = 0)
-    loss = _weighted_mean(per_entry.sum(axis=1), w, n)
-    delta = np.subtract(y_hat, y, out=a)  # ŷ − y
+    per_entry = ops.subtract(y_hat, y_log_y_hat, out=y_log_y_hat)  # ŷ − y log ŷ
+    per_entry += _xlogx(y) - y  # + y log y − y (0 log 0 = 0)
+    loss = _weighted_mean(_row_sums(per_entry), w, n)
+    delta = ops.subtract(y_hat, y, out=y_hat)  # ŷ − y
     delta *= _scale(w, n)
     return loss, delta
 
@@ -149,15 +216,17 @@ def binary_cross_entropy_and_delta(a, y, w, n):
     overflow, never log(0). The canonical pair: ∂/∂a (softplus(a) − y·a) = σ(a) − y,
     so ∂L/∂a = (w_i/N)(σ(a) − y). ``a`` is overwritten with the delta.
     """
-    per_entry = np.abs(a)
-    np.negative(per_entry, out=per_entry)
-    np.exp(per_entry, out=per_entry)  # e^(−|a|) ∈ (0, 1]
-    np.log1p(per_entry, out=per_entry)  # log(1 + e^(−|a|))
-    per_entry += np.maximum(a, 0.0)  # softplus(a)
+    ops = array_ops(a)
+    xp = np if ops is np else ops.xp
+    per_entry = xp.abs(a)
+    per_entry = ops.negative(per_entry, out=per_entry)
+    per_entry = ops.exp(per_entry, out=per_entry)  # e^(−|a|) ∈ (0, 1]
+    per_entry = ops.log1p(per_entry, out=per_entry)
+    per_entry += ops.maximum(a, 0.0)  # softplus(a)
     per_entry -= y * a  # softplus(a) − y·a
-    loss = _weighted_mean(per_entry.sum(axis=1), w, n)
+    loss = _weighted_mean(_row_sums(per_entry), w, n)
     y_hat = sigmoid_inplace(a)
-    delta = np.subtract(y_hat, y, out=a)  # σ(a) − y
+    delta = ops.subtract(y_hat, y, out=y_hat)  # σ(a) − y
     delta *= _scale(w, n)
     return loss, delta
 

@@ -3,15 +3,17 @@
 from numbers import Integral
 
 import numpy as np
-from scipy.special import expit, log_expit
+from scipy.special import log_expit
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._activations import log_softmax, softmax
 from ._base import ACTIVATION_CONSTRAINT, BaseBackprop, hidden_widths
 from ._docstrings import shared_docstring
-from ._labels import LabelMixin
-from ._network import Architecture, output_preactivation
+from ._labels import LabelMixin, accuracy_on_host, labels_of
+from ._network import output_preactivation
+from ._parameters import Architecture
+from ._xp import array_namespace, array_ops, special_ops
 
 
 @shared_docstring(score="accuracy")
@@ -161,6 +163,18 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
 
     def _validation_score(self, params, X, y, sample_weight):
         logits = output_preactivation(params, X)
+        if not isinstance(logits, np.ndarray):
+            xp = array_namespace(logits)
+            if y.ndim == 1:
+                hits = xp.argmax(logits, axis=1) == y
+            elif self._y_kind_ == "binary":
+                hits = self._binary_indices(logits) == xp.astype(y[:, 0], xp.int64)
+            else:
+                hits = xp.all((logits > 0) == (y > 0.5), axis=1)
+            hits = xp.astype(hits, logits.dtype)
+            if sample_weight is None:
+                return float(xp.mean(hits))
+            return float(xp.sum(hits * sample_weight) / xp.sum(sample_weight))
         if y.ndim == 1:
             hits = logits.argmax(axis=1) == y
         elif self._y_kind_ == "binary":
@@ -179,11 +193,31 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         """The ``classes_`` index a logistic unit predicts (σ(a) > ½); a single
         class, fitted on targets that are all 0 as in scikit-learn, is always
         the one predicted."""
+        if not isinstance(logits, np.ndarray):
+            xp = array_namespace(logits)
+            positive = xp.astype(logits[:, 0] > 0, xp.int64)
+            return positive if len(self.classes_) > 1 else xp.zeros_like(positive)
         return np.minimum(logits[:, 0] > 0, len(self.classes_) - 1)
 
-    def _logits(self, X):
-        X = self._validate_predict_input(X)
+    def _logits(self, X, method):
+        X = self._validate_predict_input(X, method)
         return output_preactivation(self._params, X)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against y (subset accuracy for a
+        multilabel y), weighted by ``sample_weight``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return accuracy_on_host(self, X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -214,7 +248,7 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         >>> clf.decision_function(X[:2]).shape
         (2, 3)
         """
-        logits = self._logits(X)
+        logits = self._logits(X, "decision_function")
         return logits[:, 0] if self._y_kind_ == "binary" else logits
 
     def predict(self, X):
@@ -240,7 +274,14 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         >>> clf.predict(X[:2])
         array([0, 0])
         """
-        logits = self._logits(X)
+        logits = self._logits(X, "predict")
+        if not isinstance(logits, np.ndarray):  # on the model's device
+            xp = array_namespace(logits)
+            if self._y_kind_ == "multiclass":
+                return labels_of(self.classes_, xp.argmax(logits, axis=1))
+            if self._y_kind_ == "multilabel":
+                return xp.astype(logits > 0, xp.int64)
+            return labels_of(self.classes_, self._binary_indices(logits))
         if self._y_kind_ == "multiclass":
             return self.classes_[logits.argmax(axis=1)]
         if self._y_kind_ == "multilabel":
@@ -271,14 +312,15 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         >>> clf.predict_proba(X[:2]).shape
         (2, 3)
         """
-        return self._proba_of_logits(self._logits(X))
+        return self._proba_of_logits(self._logits(X, "predict_proba"))
 
     def _proba_of_logits(self, logits):
         if self._y_kind_ == "multiclass":
             return softmax(logits)
+        ops = special_ops(logits)
         if self._y_kind_ == "binary":  # [σ(−a), σ(a)]: no 1 − σ(a) cancellation
-            return expit(np.hstack([-logits, logits]))
-        return expit(logits)
+            return ops.expit(_both_sides(logits))
+        return ops.expit(logits)
 
     def predict_log_proba(self, X):
         """Predict the log of ``predict_proba``, never log(0).
@@ -308,13 +350,26 @@ class BackpropMLPClassifier(ClassifierMixin, LabelMixin, BaseBackprop):
         >>> clf.predict_log_proba(X[:2]).shape
         (2, 3)
         """
-        logits = self._logits(X)
+        logits = self._logits(X, "predict_log_proba")
+        if not isinstance(logits, np.ndarray):  # on the model's device
+            if self._y_kind_ == "multiclass":
+                return log_softmax(logits)
+            if self._y_kind_ == "binary":
+                logits = _both_sides(logits)
+            return -array_ops(logits).logaddexp(0.0, -logits)  # −softplus(−a)
         proba = self._proba_of_logits(logits)
         if self._y_kind_ == "multiclass":
             from_logits = log_softmax(logits)
         elif self._y_kind_ == "binary":
-            from_logits = log_expit(np.hstack([-logits, logits]))
+            from_logits = log_expit(_both_sides(logits))
         else:
             from_logits = log_expit(logits)
         with np.errstate(divide="ignore"):
             return np.where(proba > 0, np.log(proba), from_logits)
+
+
+def _both_sides(logits):
+    """[−a, a] side by side: the two classes' logits of one logistic unit."""
+    if isinstance(logits, np.ndarray):
+        return np.hstack([-logits, logits])
+    return array_namespace(logits).concat([-logits, logits], axis=1)

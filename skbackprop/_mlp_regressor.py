@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import ACTIVATION_CONSTRAINT, hidden_widths
 from ._docstrings import shared_docstring
-from ._network import Architecture
+from ._parameters import Architecture
 from ._regression import BackpropRegressorBase
 
 # each loss: its output activation (the canonical link) and the engine's loss,

@@ -28,138 +28,31 @@ these same functions compute them: the backprop trace is recorded by the code th
 trains. Training passes none.
 
 All parameters live in one flat buffer; ``coefs`` and ``intercepts`` are views into
-it, so an optimizer updates one array and L-BFGS needs no packing.
+it, so an optimizer updates one array and L-BFGS needs no packing. That memory —
+``Architecture``, ``Parameters``, ``Workspace`` and the initial draw — is in
+``_parameters``; this module holds the equations only.
+
+The equations run on numpy arrays in place, into a ``Workspace``, and on the
+arrays of any other array API namespace (torch, CuPy, …) with the allocating forms
+of the same functions (``_xp``), into an ``AllocatingWorkspace``: the same lines
+either way. There the loss, N and the L2 term stay 0-d arrays on the device.
 """
 
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 
 from ._activations import exp_inplace, identity_inplace, sigmoid_inplace
 from ._custom_activations import resolve_activation
 from ._inplace import add_scaled_inplace
-from ._losses import DEFAULT_LOSS, loss_and_output_delta
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """What the network is: its widths, activations, whether it has biases, and
-    the loss it is trained on.
-
-    The output activation alone does not name the loss: a sigmoid output is
-    trained on squared error in the seeds' network and on binary cross-entropy in
-    the classifier. ``loss`` defaults to the output's loss in the seeds' networks
-    (``DEFAULT_LOSS``).
-    """
-
-    layer_sizes: tuple  # (n_features, hidden..., n_outputs)
-    activation: object  # hidden activation g: a built-in's name or an Activation
-    output_activation: str  # "identity", "sigmoid", "softmax" or "exp"
-    fit_intercept: bool = True
-    loss: str = None  # a key of _losses.LOSSES; None: DEFAULT_LOSS of the output
-
-    def __post_init__(self):
-        if self.loss is None:
-            object.__setattr__(self, "loss", DEFAULT_LOSS[self.output_activation])
-
-    @property
-    def shapes(self):
-        """(fan_in, fan_out) of each weight matrix W_1 … W_L."""
-        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
-
-    @property
-    def n_parameters(self):
-        return sum(i * o + o * self.fit_intercept for i, o in self.shapes)
-
-
-class Parameters:
-    """One flat buffer holding every W_k and b_k, with per-layer views.
-
-    Layout: W_1, …, W_L (each row-major), then b_1, …, b_L, so the weights — the
-    only parameters the L2 term touches — form one contiguous block ``weights``.
-    Without intercepts the b_k are read-only zero arrays outside the buffer.
-    """
-
-    def __init__(self, architecture, flat):
-        self.architecture = architecture
-        self.flat = flat
-        self.coefs, self.intercepts = [], []
-        start = 0
-        for fan_in, fan_out in architecture.shapes:
-            stop = start + fan_in * fan_out
-            self.coefs.append(flat[start:stop].reshape(fan_in, fan_out))
-            start = stop
-        self.weights = flat[:start]
-        for _, fan_out in architecture.shapes:
-            if architecture.fit_intercept:
-                self.intercepts.append(flat[start : start + fan_out])
-                start += fan_out
-            else:
-                zeros = np.zeros(fan_out, dtype=flat.dtype)
-                zeros.flags.writeable = False
-                self.intercepts.append(zeros)
-
-    @classmethod
-    def zeros(cls, architecture, dtype):
-        return cls(architecture, np.zeros(architecture.n_parameters, dtype=dtype))
-
-    def copy(self, dtype=None):
-        return Parameters(self.architecture, self.flat.astype(dtype or self.flat.dtype))
-
-    def __reduce__(self):
-        # Rebuild the views on unpickling, so they still share the buffer.
-        return Parameters, (self.architecture, self.flat)
-
-
-def glorot_uniform(architecture, random_state, dtype):
-    """Glorot/Xavier uniform initialisation, as scikit-learn's MLP draws it.
-
-    Every W_k and b_k is drawn from U(−r, r) with r = sqrt(f / (fan_in + fan_out)),
-    f = 2 for a sigmoid hidden activation and 6 otherwise, layer by layer, W before b.
-    """
-    factor = resolve_activation(architecture.activation).init_factor
-    params = Parameters.zeros(architecture, dtype)
-    for W, b, (fan_in, fan_out) in zip(
-        params.coefs, params.intercepts, architecture.shapes, strict=True
-    ):
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        W[...] = random_state.uniform(-bound, bound, (fan_in, fan_out))
-        drawn = random_state.uniform(-bound, bound, fan_out)
-        if architecture.fit_intercept:
-            b[...] = drawn
-    return params
-
-
-class Workspace:
-    """Buffers one training run reuses from batch to batch (never shared between
-    threads: prediction allocates its own).
-
-    ``a[k]`` holds layer k's pre-activation and then, in place, its output h_k;
-    ``delta[k]`` and ``scratch[k]`` the backward pass's δ_k and g'(a_k); ``pre[k]``
-    a copy of the hidden pre-activation a_k, only for an activation whose
-    derivative needs it (else None). Each is sized for the largest batch; a smaller
-    batch uses the leading rows.
-    """
-
-    def __init__(self, architecture, max_rows, dtype):
-        widths = architecture.layer_sizes[1:]
-        self.activation = resolve_activation(architecture.activation)
-        self.a = [np.empty((max_rows, width), dtype) for width in widths]
-        keep = self.activation.needs_preactivation
-        self.pre = [
-            np.empty((max_rows, width), dtype) if keep else None
-            for width in widths[:-1]
-        ]
-        self.delta = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
-        self.scratch = [np.empty((max_rows, width), dtype) for width in widths[:-1]]
-        self.ones = np.ones(max_rows, dtype)  # 1ᵀ δ as a matrix product
-        n_weights = sum(fan_in * fan_out for fan_in, fan_out in architecture.shapes)
-        self.l2_term = np.empty(n_weights, dtype)  # (α/N) W, the L2 gradient
+from ._losses import loss_and_output_delta
+from ._parameters import AllocatingWorkspace, Workspace
+from ._xp import array_ops
 
 
 def _matmul_into(A, B, out=None):
-    """A @ B, written straight into ``out`` when given (sparse A cannot take out=)."""
+    """A @ B, written straight into ``out`` when given (sparse A cannot take out=;
+    outside numpy ``out`` is a view of a gradient buffer, set by item)."""
     if isinstance(A, np.ndarray):  # checked first: far cheaper than sp.issparse
         return np.matmul(A, B, out=out)
     if out is None:
@@ -186,13 +79,13 @@ def layer_outputs(params, X, workspace=None, recorder=None):
     last = len(params.coefs) - 1
     fit_intercept = params.architecture.fit_intercept
     for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
-        out = None if workspace is None else workspace.a[k][:n]
+        out = None if workspace is None or workspace.a is None else workspace.a[k][:n]
         a = _matmul_into(h, W, out)  # h_{k−1} W_k, (n_samples, fan_out)
         g = identity_inplace if k == last else activate
         bias = b if fit_intercept else None
         if keep and k != last:
             a = identity_inplace(a, bias)
-            np.copyto(workspace.pre[k][:n], a)  # a_k, for g'(a_k) in the backward pass
+            workspace.keep_preactivation(k, a)  # a_k, for g'(a_k) in the backward pass
             bias = None
         if recorder is not None:
             recorder.preactivation(k, a, bias)  # a_k = h_{k−1} W_k + b_k
@@ -221,7 +114,13 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=No
     derivative = activation.derivative
     fit_intercept = params.architecture.fit_intercept
     m = delta.shape[0]
-    ones = np.ones(m, delta.dtype) if workspace is None else workspace.ones[:m]
+    ops = array_ops(delta)
+    if workspace is not None and workspace.ones is not None:
+        ones = workspace.ones[:m]
+    elif ops is np:
+        ones = np.ones(m, delta.dtype)
+    else:
+        ones = ops.xp.ones(m, dtype=delta.dtype, device=delta.device)
     column_scale = None  # diag(w) still to apply to δ_k's columns (see below)
     for k in range(len(params.coefs) - 1, -1, -1):
         h_prev = layers[k]
@@ -230,7 +129,7 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=No
         _matmul_into(h_prev.T, delta, grads.coefs[k])  # ∇_{W_k} L = h_{k−1}ᵀ δ_k
         if fit_intercept:
             # ∇_{b_k} L = 1ᵀ δ_k: a matrix–vector product beats delta.sum(axis=0)
-            np.matmul(ones, delta, out=grads.intercepts[k])
+            _matmul_into(ones, delta, grads.intercepts[k])
         if column_scale is not None:  # h_{k−1}ᵀ (δ diag(w)) = (h_{k−1}ᵀ δ) diag(w)
             grads.coefs[k] *= column_scale
             if fit_intercept:
@@ -238,9 +137,9 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=No
         if k == 0:
             break  # δ_0, the input's delta, is never needed
         # δ_{k−1} = (δ_k W_kᵀ) ⊙ g'(a_{k−1}), g' read off h_{k−1} = g(a_{k−1})
-        a_prev = None if kept[k - 1] is None else kept[k - 1][:m]
+        a_prev = None if kept[k - 1] is None else kept[k - 1][:m, ...]
         delta_prev = scratch = None
-        if workspace is not None:
+        if workspace is not None and workspace.delta is not None:
             delta_prev = workspace.delta[k - 1][:m]
             scratch = workspace.scratch[k - 1][:m]
         W = params.coefs[k]
@@ -249,15 +148,15 @@ def backward(params, layers, delta, grads, alpha, n, workspace=None, recorder=No
             # δ_1 = (δ_2 wᵀ) ⊙ G = (G ⊙ δ_2) diag(w) with G = g'(a_1). G ⊙ δ_2 is
             # one pass over (n_samples, fan_out) where δ_2 wᵀ and ⊙ G are two;
             # diag(w) goes to layer 1's gradients, of shape (fan_in, fan_out).
-            if delta_prev is None:
+            if delta_prev is None and ops is np:
                 delta_prev = np.empty_like(h_prev)
             g_prime = derivative(a_prev, h_prev, out=delta_prev)  # identity: 1
-            np.multiply(g_prime, delta, out=delta_prev)  # G ⊙ δ_2
+            delta_prev = ops.multiply(g_prime, delta, out=delta_prev)  # G ⊙ δ_2
             column_scale = W[:, 0]
         else:
             # with one unit δ_k W_kᵀ is an outer product, which broadcasting
             # computes faster than a K = 1 matrix product
-            product = np.multiply if W.shape[1] == 1 else np.matmul
+            product = ops.multiply if W.shape[1] == 1 else ops.matmul
             delta_prev = product(delta, W.T, out=delta_prev)
             delta_prev *= derivative(a_prev, h_prev, out=scratch)
         delta = delta_prev
@@ -272,6 +171,9 @@ def l2_penalty(params, alpha, n):
     """(α / 2N) Σ_k ‖W_k‖², the weights only, not the biases."""
     if not alpha:
         return 0.0
+    weights = params.weights
+    if not isinstance(weights, np.ndarray):  # a 0-d array, left on the device
+        return 0.5 * alpha * array_ops(weights).xp.sum(weights * weights) / n
     return 0.5 * alpha * float(np.dot(params.weights, params.weights)) / n
 
 
@@ -283,9 +185,14 @@ def loss_and_gradients(
     ``y`` holds regression targets (n_samples, n_outputs) or, for a softmax output,
     integer class indices (n_samples,). With weights w, N = Σ w (SPEC §1).
     """
-    n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-    if workspace is None:  # some derivatives read a_k, which only a workspace keeps
-        workspace = Workspace(params.architecture, X.shape[0], params.flat.dtype)
+    if isinstance(params.flat, np.ndarray):
+        n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        if workspace is None:  # some derivatives read a_k, which a workspace keeps
+            workspace = Workspace(params.architecture, X.shape[0], params.flat.dtype)
+    else:  # N stays on the device (a 0-d array)
+        n = X.shape[0] if sample_weight is None else array_ops(X).xp.sum(sample_weight)
+        if workspace is None:
+            workspace = AllocatingWorkspace(params.architecture)
     layers = forward(params, X, workspace, recorder)
     if recorder is not None:  # h_k, before the loss overwrites a_L with δ_L
         recorder.outputs(layers)
@@ -308,7 +215,7 @@ def predict_output(params, X):
     a = output_preactivation(params, X)
     output_activation = params.architecture.output_activation
     if output_activation == "sigmoid":
-        sigmoid_inplace(a)
+        a = sigmoid_inplace(a)
     elif output_activation == "exp":
-        exp_inplace(a)
+        a = exp_inplace(a)
     return a

@@ -2,7 +2,8 @@
 
 ``gd``, ``sgd`` and ``adam`` update θ in place, one ``step`` per batch, and keep
 their state (velocity, moments, step count) between ``partial_fit`` calls.
-Scalars stay Python floats so float32 buffers are never upcast.
+Scalars stay Python floats so float32 buffers are never upcast. θ may be an array
+of any array API namespace: the steps then allocate (``_xp``) and run on its device.
 ``lbfgs`` hands the whole problem to scipy's L-BFGS-B.
 """
 
@@ -14,6 +15,7 @@ import scipy.optimize
 
 from ._inplace import add_scaled_inplace
 from ._threads import scipy_blas_single_threaded
+from ._xp import array_ops
 
 
 class _Stepper:
@@ -29,6 +31,8 @@ class _Stepper:
             setattr(self, name, copy.deepcopy(getattr(previous, name)))
 
     def _scratch_like(self, theta):
+        if not isinstance(theta, np.ndarray):
+            return None  # outside numpy every step allocates
         if self._scratch is None or self._scratch.shape != theta.shape:
             self._scratch = np.empty_like(theta)
         return self._scratch
@@ -64,7 +68,7 @@ class MomentumSGD(_Stepper):
 
     def step(self, theta, grad):
         if self.velocity is None:
-            self.velocity = np.zeros_like(theta)
+            self.velocity = array_ops(theta).zeros_like(theta)
         self.velocity *= self.momentum
         s = self._scratch_like(theta)
         add_scaled_inplace(self.velocity, -self.learning_rate, grad, s)
@@ -119,14 +123,15 @@ class Adam(_Stepper):
                 getattr(self, name)[...] *= (1.0 - old) / (1.0 - new)
 
     def step(self, theta, grad):
+        ops = array_ops(theta)
         if self.m_sum is None:
-            self.m_sum, self.v_sum = np.zeros_like(theta), np.zeros_like(theta)
+            self.m_sum, self.v_sum = ops.zeros_like(theta), ops.zeros_like(theta)
         m_sum, v_sum, s = self.m_sum, self.v_sum, self._scratch_like(theta)
         self.t += 1
         m_sum *= self.beta_1
         m_sum += grad  # m̃ ← β₁ m̃ + g
         v_sum *= self.beta_2
-        v_sum += np.multiply(grad, grad, out=s)  # ṽ ← β₂ ṽ + g²
+        v_sum += ops.multiply(grad, grad, out=s)  # ṽ ← β₂ ṽ + g²
         root = math.sqrt(1.0 - self.beta_2)
         c_t = (
             self.learning_rate
@@ -135,11 +140,28 @@ class Adam(_Stepper):
             * (1.0 - self.beta_1)
             / root
         )
-        np.sqrt(v_sum, out=s)
+        s = ops.sqrt(v_sum, out=s)
         s += self.epsilon / root
-        np.divide(m_sum, s, out=s)  # m̃ / (√ṽ + ε')
+        s = ops.divide(m_sum, s, out=s)  # m̃ / (√ṽ + ε')
         s *= -c_t
         theta += s
+
+
+def move_optimizer_state(optimizer, converter):
+    """A copy of ``optimizer`` with its state arrays (velocity, moments) moved by
+    ``converter`` to another namespace or device; no scratch buffer."""
+    moved = copy.copy(optimizer)
+    moved.__dict__.pop("_scratch", None)
+    for name in optimizer._state:
+        value = getattr(optimizer, name)
+        if value is not None and not isinstance(value, (int, float)):
+            value = converter(value)
+        setattr(
+            moved,
+            name,
+            copy.deepcopy(value) if value is getattr(optimizer, name) else value,
+        )
+    return moved
 
 
 def make_optimizer(estimator, previous=None):

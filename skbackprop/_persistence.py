@@ -8,9 +8,10 @@ rebuilds the objects from them, and the coefs_ views share the buffer again.
 """
 
 import numpy as np
+from sklearn.externals.array_api_compat import is_array_api_obj
 
-from ._network import Architecture, Parameters
 from ._optimizers import Adam, GradientDescent, MomentumSGD
+from ._parameters import Architecture, Parameters
 from ._schedules import Adaptive, Constant, Cosine, InvScaling
 
 # Rebuilt by name: the saved state never names a class to import.
@@ -38,7 +39,10 @@ def params_to_state(params):
 
 def params_from_state(state):
     architecture = Architecture(**state["architecture"])
-    return Parameters(architecture, np.asarray(state["flat"]))
+    flat = state["flat"]
+    if not is_array_api_obj(flat):  # numpy, torch, … arrays stay in their namespace
+        flat = np.asarray(flat)
+    return Parameters(architecture, flat)
 
 
 def object_to_state(obj):

@@ -7,6 +7,7 @@ from sklearn.metrics import r2_score
 
 from ._base import BaseBackprop
 from ._network import predict_output
+from ._xp import array_namespace
 
 
 class BackpropRegressorBase(RegressorMixin, BaseBackprop):
@@ -63,8 +64,12 @@ class BackpropRegressorBase(RegressorMixin, BaseBackprop):
         >>> reg.predict(X[:3]).shape
         (3,)
         """
-        y_pred = self._raw_output(X)
-        return y_pred.ravel() if self._y_ndim == 1 else y_pred
+        y_pred = self._raw_output(X, "predict")
+        if self._y_ndim != 1:
+            return y_pred
+        if isinstance(y_pred, np.ndarray):
+            return y_pred.ravel()
+        return array_namespace(y_pred).reshape(y_pred, (-1,))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._docstrings import shared_docstring
-from ._network import Architecture
+from ._parameters import Architecture
 from ._regression import BackpropRegressorBase
 
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from ._activations import exp_inplace, sigmoid_inplace, softmax
 from ._custom_activations import resolve_activation
-from ._network import Parameters, loss_and_gradients
+from ._network import loss_and_gradients
+from ._xp import copy_array, norm
 
 # labels of docs/derivations.md, by the architecture's loss
 _LOSS = {
@@ -104,7 +105,7 @@ class LayerTrace:
         >>> sorted(norms)
         ['a', 'coef_grad', 'delta', 'h', 'intercept_grad']
         """
-        return {name: float(np.linalg.norm(getattr(self, name))) for name in QUANTITIES}
+        return {name: norm(getattr(self, name)) for name in QUANTITIES}
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,25 +210,28 @@ class TraceRecorder:
         self.deltas = [None] * n_layers  # δ_k
 
     def preactivation(self, k, a, bias):
-        self.pre[k] = a.copy() if bias is None else a + bias
+        self.pre[k] = copy_array(a) if bias is None else a + bias
 
     def outputs(self, layers):
         for k, h in enumerate(layers[1:-1]):
-            self.out[k] = h.copy()
+            self.out[k] = copy_array(h)
 
     def delta(self, k, delta, column_scale):
-        self.deltas[k] = delta.copy() if column_scale is None else delta * column_scale
+        if column_scale is None:
+            self.deltas[k] = copy_array(delta)
+        else:
+            self.deltas[k] = delta * column_scale
 
 
 def _output(output_activation, a_L):
     """ŷ = g_out(a_L), on a copy."""
     if output_activation == "softmax":
         return softmax(a_L)
-    y_hat = a_L.copy()
+    y_hat = copy_array(a_L)
     if output_activation == "sigmoid":
-        sigmoid_inplace(y_hat)
+        y_hat = sigmoid_inplace(y_hat)
     elif output_activation == "exp":
-        exp_inplace(y_hat)
+        y_hat = exp_inplace(y_hat)
     return y_hat
 
 
@@ -276,7 +280,7 @@ def backprop_trace(params, X, y, sample_weight, alpha, estimator=""):
     """Run ``loss_and_gradients`` with a recorder and assemble its ``BackpropTrace``."""
     architecture = params.architecture
     n_layers = len(params.coefs)
-    grads = Parameters.zeros(architecture, params.flat.dtype)
+    grads = params.zeros_like()
     recorder = TraceRecorder(n_layers)
     loss = loss_and_gradients(params, X, y, sample_weight, alpha, grads, None, recorder)
     recorder.out[-1] = _output(architecture.output_activation, recorder.pre[-1])

@@ -1,211 +1,31 @@
-"""The training loops: epochs of minibatch steps, early stopping, and L-BFGS."""
+"""The training loops: epochs of minibatch steps, early stopping, and L-BFGS.
 
-import math
+Per epoch only a few scalars come back from the arrays' device: the epoch's loss,
+whether the weights are finite, the validation loss and score. L-BFGS runs scipy
+on the host over the parameter vector; the loss and gradient are computed on the
+device, one parameter-sized vector each way per evaluation.
+"""
+
 import time
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._array_api import move_to
 
-from ._activations import _LOG_MAX
-from ._custom_activations import resolve_activation
-from ._network import (
-    Parameters,
-    Workspace,
-    forward,
-    layer_outputs,
-    loss_and_gradients,
-)
 from ._optimizers import make_optimizer, minimize_lbfgs
+from ._parameters import Parameters
+from ._runner import (
+    FullBatchRunner,
+    MinibatchRunner,
+    activation_error,
+    full_batch_objective,
+    is_finite,
+    predicts_finite,
+)
 from ._schedules import make_schedule
 from ._validation import NoValidation, Validation, split_validation
-
-
-class MinibatchRunner:
-    """Owns the memory of one ``fit``/``partial_fit`` call and runs its epochs.
-
-    Every buffer — activations, deltas, gradients, the gathered batch — is
-    allocated once here and reused for every batch of every epoch.
-    """
-
-    def __init__(self, params, X, y, sample_weight, batch_size, alpha, *, shuffled):
-        if shuffled and not sp.issparse(X):
-            # take(axis=0) from anything but a C-ordered array first copies all of
-            # it, on every batch: copy once here instead (a no-op when C-ordered)
-            X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)
-        self.params, self.X, self.y, self.w = params, X, y, sample_weight
-        self.batch_size, self.alpha = batch_size, alpha
-        dtype = params.flat.dtype
-        self.grads = Parameters.zeros(params.architecture, dtype)
-        self.workspace = Workspace(params.architecture, batch_size, dtype)
-        self._X_batch = None
-        if not sp.issparse(X):
-            self._X_batch = np.empty((batch_size, X.shape[1]), X.dtype)
-        self._y_batch = np.empty((batch_size, *y.shape[1:]), y.dtype)
-        self._w_batch = None if sample_weight is None else np.empty(batch_size, dtype)
-        # The rows of the latest step's batch (a slice, or a view of the epoch's
-        # order, which is never written to): the gathered batch itself lives in
-        # buffers that later batches, stepped or skipped, overwrite.
-        self._last_rows = None
-        self.failed_rows = slice(None)  # the rows to blame, once a loss is not finite
-
-    def _gather(self, rows):
-        """(X, y, w) of the batch; shuffled rows are copied into the reused buffers."""
-        X, y, w = self.X, self.y, self.w
-        if isinstance(rows, slice):
-            return X[rows], y[rows], None if w is None else w[rows]
-        m = len(rows)
-        # take with out= and mode="clip" writes straight into the buffer
-        if self._X_batch is None:
-            X_batch = X[rows]
-        else:
-            X_batch = X.take(rows, axis=0, mode="clip", out=self._X_batch[:m])
-        y_batch = y.take(rows, axis=0, mode="clip", out=self._y_batch[:m])
-        w_batch = None
-        if w is not None:
-            w_batch = w.take(rows, mode="clip", out=self._w_batch[:m])
-        return X_batch, y_batch, w_batch
-
-    def run_epoch(self, optimizer, order=None):
-        """One pass over the data in ``order`` (None: as stored); returns the
-        sample-weighted mean of the batch losses, NaN at the first non-finite one."""
-        n_samples = self.X.shape[0]
-        total_weight = n_samples if self.w is None else float(self.w.sum())
-        accumulated = 0.0  # Σ_batches loss · (batch weight / total weight)
-        for start in range(0, n_samples, self.batch_size):
-            rows = slice(start, start + self.batch_size)
-            if order is not None:
-                rows = order[rows]
-            X_batch, y_batch, w_batch = self._gather(rows)
-            batch_weight = X_batch.shape[0] if w_batch is None else w_batch.sum()
-            if batch_weight == 0:
-                continue  # an all-zero-weight batch carries no gradient
-            loss = loss_and_gradients(
-                self.params,
-                X_batch,
-                y_batch,
-                w_batch,
-                self.alpha,
-                self.grads,
-                self.workspace,
-            )
-            if not math.isfinite(loss):
-                self.failed_rows = rows
-                return float("nan")
-            accumulated += loss * (float(batch_weight) / total_weight)
-            optimizer.step(self.params.flat, self.grads.flat)
-            self._last_rows = rows
-        return accumulated
-
-    def predicts_finite(self):
-        """Whether the weights the call leaves predict finite values on all of its
-        training data (see ``predicts_finite``), in the batch buffers."""
-        return predicts_finite(self.params, self.X, self.batch_size, self.workspace)
-
-    def failed_inputs(self):
-        """The rows of X whose loss was not finite (all of X if none failed)."""
-        return self._gather(self.failed_rows)[0]
-
-
-def predicts_finite(params, X, batch_size, workspace=None):
-    """Whether ``params`` give a finite output on every row of X.
-
-    The epoch's losses were measured before each step, at weights training has
-    moved on from: they do not show that the final weights predict. Checked
-    once per training call, in two stages:
-
-    1. A bound on |a_L| over every row, from max|X| and the weights alone
-       (``output_bound``): one reduction over X and one over the weights, about
-       1 % of an epoch. Below the limit every row is finite, certainly.
-    2. Otherwise (a bound that large, a user's activation), a forward pass over
-       X batch by batch: about 0.4 epoch, paid only by a model near overflow.
-
-    An exp output clamped at the dtype's largest number (a ≥ log(max)) counts as
-    non-finite: the clamp keeps a diverged step's loss finite.
-    """
-    clamped = params.architecture.output_activation == "exp"
-    dtype = params.flat.dtype
-    # exp: below the clamp; else far enough below overflow that (ŷ − y)² and the
-    # matrix products' partial sums stay finite too
-    limit = _LOG_MAX[dtype] if clamped else math.sqrt(np.finfo(dtype).max) / 16
-    if output_bound(params, X) < limit:
-        return True
-    for start in range(0, X.shape[0], batch_size):
-        a_L = forward(params, X[start : start + batch_size], workspace)[-1]
-        if not np.isfinite(a_L).all():
-            return False
-        if clamped and a_L.max() >= _LOG_MAX[a_L.dtype]:
-            return False
-    return True
-
-
-def output_bound(params, X):
-    """An upper bound on |a_L[i, j]| over all rows i of X and outputs j (inf for
-    a user's activation, or non-finite weights).
-
-    |a_k[i, j]| = |Σ_l h_{k−1}[i, l] W_k[l, j] + b_k[j]| ≤ max|h_{k−1}| ·
-    max_j ‖W_k[:, j]‖₁ + max|b_k|, and every built-in g has |g(a)| ≤ |a| + 1
-    (sigmoid and tanh ≤ 1, elu ≥ −1, softplus ≤ |a| + log 2, the others ≤ |a|),
-    so max|h_k| ≤ max|a_k| + 1. Computed in float64.
-    """
-    if not isinstance(params.architecture.activation, str):
-        return math.inf  # a user's g promises no such bound
-    values = X.data if sp.issparse(X) else X
-    if values.size == 0:
-        bound = 0.0
-    else:
-        bound = max(float(values.max()), -float(values.min()), 0.0)
-    with np.errstate(all="ignore"):
-        for k, (W, b) in enumerate(zip(params.coefs, params.intercepts, strict=True)):
-            if k:
-                bound += 1.0  # max|h_k| ≤ max|a_k| + 1
-            column_sums = np.abs(W).sum(axis=0, dtype=np.float64)
-            bias = float(np.abs(b).max(initial=0.0))
-            bound = bound * float(column_sums.max(initial=0.0)) + bias
-    return bound if math.isfinite(bound) else math.inf
-
-
-class _PreactivationRecorder:
-    """Keeps the latest a_k + b_k of a forward pass (a ``_trace`` recorder)."""
-
-    a = None
-
-    def preactivation(self, k, a, bias):
-        self.a = a.copy() if bias is None else a + bias
-
-
-def activation_error(params, X):
-    """A ValueError naming the hidden activation, when it returns a non-finite
-    value or derivative for a finite input in the forward pass of X; else None.
-
-    Asked only once training has met a non-finite value, so that a user's
-    ``Activation`` that is correct on ``check_activation``'s grid but not
-    beyond it is named as the cause, not the learning rate.
-    """
-    activation = resolve_activation(params.architecture.activation)
-    recorder = _PreactivationRecorder()
-    last = len(params.coefs) - 1
-    with np.errstate(all="ignore"):
-        for k, h in enumerate(layer_outputs(params, X, None, recorder)):
-            a = recorder.a
-            if k == last or not np.isfinite(a).all():
-                return None  # the weights themselves overflow: a divergence
-            for what, value in (("value", h), ("derivative", None)):
-                if value is None:
-                    value = np.broadcast_to(activation.derivative(a, h), a.shape)
-                bad = ~np.isfinite(value)
-                if bad.any():
-                    return ValueError(
-                        f"The activation {activation.name!r} returned a non-finite "
-                        f"{what} ({value[bad][0]}) for the finite input a = "
-                        f"{a[bad][0]:.6g} in hidden layer {k + 1}. Training stopped "
-                        "there: an activation must be finite, with a finite "
-                        "derivative, for every finite input, not only on "
-                        "check_activation's grid over [-6, 6]. The estimator was "
-                        "left as it was before this call."
-                    )
-    return None
+from ._xp import array_device, array_namespace, numpy_dtype
 
 
 def _remedies(estimator, solvers):
@@ -213,50 +33,6 @@ def _remedies(estimator, solvers):
     others = " or ".join(f"solver={s!r}" for s in solvers if s != estimator.solver)
     scale = ", scale the inputs (e.g. with StandardScaler)"
     return f"{scale}, or use {others}" if others else f" or{scale[1:]}"
-
-
-def full_batch_objective(params, X, y, w, alpha):
-    """``objective(params, grads) -> loss``: L(θ) and ∇_θ L over all of (X, y, w).
-
-    Data held elsewhere (a Dask collection, ``_dask.DaskTrainingSet``) brings its
-    own ``full_batch_objective``, which sums the same quantities over its chunks.
-    """
-    own = getattr(X, "full_batch_objective", None)
-    if own is not None:
-        return own(params, alpha)
-    # every evaluation is a full batch: reuse its layer buffers rather than
-    # have each evaluation allocate (and page in) them again
-    workspace = Workspace(params.architecture, X.shape[0], params.flat.dtype)
-
-    def objective(params, grads):
-        return loss_and_gradients(params, X, y, w, alpha, grads, workspace)
-
-    return objective
-
-
-class FullBatchRunner:
-    """gd's epochs over data the runner does not hold: one evaluation of
-    ``objective`` (see ``full_batch_objective``) and one step per epoch."""
-
-    def __init__(self, params, objective):
-        self.params, self.objective = params, objective
-        self.grads = Parameters.zeros(params.architecture, params.flat.dtype)
-
-    def run_epoch(self, optimizer, order=None):
-        """One full-batch step; returns the loss before it (NaN if non-finite)."""
-        loss = self.objective(self.params, self.grads)
-        if not math.isfinite(loss):
-            return float("nan")
-        optimizer.step(self.params.flat, self.grads.flat)
-        return loss
-
-    def predicts_finite(self):
-        """Whether the loss at the weights the last step left is finite: the
-        data is not here to forward, and its sum over the chunks is."""
-        return math.isfinite(self.objective(self.params, self.grads))
-
-    def failed_inputs(self):
-        return None  # the chunks stay where they are
 
 
 def _warn_if_loss_grew(estimator, losses, factor=100.0):
@@ -404,10 +180,13 @@ class TrainingLoopMixin:
                     order = self._rng.permutation(n_samples if order is None else order)
                 callbacks.begin_epoch(params)
                 loss = runner.run_epoch(optimizer, order)
-                diverged = not (np.isfinite(loss) and np.isfinite(params.flat).all())
+                diverged = not (np.isfinite(loss) and is_finite(params.flat))
                 if diverged and not validation.keeps_best:
                     raise _divergence(
-                        self, params, runner.failed_inputs(), self.n_iter_ + 1
+                        self,
+                        runner.failed_params(),
+                        runner.failed_inputs(),
+                        self.n_iter_ + 1,
                     )
                 # Under early stopping with a best score kept, as scikit-learn's
                 # MLP: the epoch is recorded (NaN scores) and training ends at the
@@ -455,14 +234,28 @@ class TrainingLoopMixin:
         self._sample_order = order
 
     def _fit_lbfgs(self, params, X, y, w, validation_data, callbacks):
-        grads = Parameters.zeros(params.architecture, params.flat.dtype)
         dtype = params.flat.dtype
+        on_host = isinstance(params.flat, np.ndarray)
+        if on_host:
+            grads = Parameters.zeros(params.architecture, dtype)
+        else:
+            grads = params.zeros_like()
+            xp, device = array_namespace(params.flat), array_device(params.flat)
         evaluate = full_batch_objective(params, X, y, w, self.alpha)
 
+        def to_model(theta):
+            """scipy's float64 θ (host) as the model's parameters."""
+            if on_host:
+                return theta.astype(dtype, copy=False)
+            return xp.asarray(theta.astype(numpy_dtype(dtype)), device=device)
+
         def objective(theta):
-            params.flat[...] = theta.astype(dtype, copy=False)
+            params.flat[...] = to_model(theta)
             loss = evaluate(params, grads)
-            return loss, grads.flat.astype(np.float64)
+            if on_host:
+                return loss, grads.flat.astype(np.float64)
+            gradient = move_to(grads.flat, xp=np, device="cpu")
+            return float(loss), gradient.astype(np.float64)
 
         start_time = time.perf_counter()
         self.n_iter_ = 0
@@ -476,6 +269,8 @@ class TrainingLoopMixin:
             self.loss_curve_.append(float(intermediate_result.fun))
             self.loss_ = self.loss_curve_[-1]
             iterate = Parameters(params.architecture, intermediate_result.x)
+            if not on_host:
+                iterate = Parameters(params.architecture, to_model(iterate.flat))
             validated = validation.evaluate(iterate.copy(dtype)) is not None
             self._report_epoch(start_time, validated)
             callbacks.begin_epoch()
@@ -483,15 +278,18 @@ class TrainingLoopMixin:
                 raise StopIteration  # a callback asked to stop: scipy ends here
 
         with np.errstate(all="ignore"):
+            theta0 = (
+                params.flat if on_host else move_to(params.flat, xp=np, device="cpu")
+            )
             result = minimize_lbfgs(
                 objective,
-                params.flat,
+                theta0,
                 self.max_iter,
                 self.tol,
                 callback=record,
                 max_fun=self.max_fun,
             )
-        params.flat[...] = result.x
+        params.flat[...] = result.x if on_host else to_model(result.x)
         with np.errstate(all="ignore"):
             finite = np.isfinite(result.fun) and np.isfinite(result.x).all()
             in_memory = not hasattr(X, "full_batch_objective")

@@ -18,10 +18,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
+from sklearn.utils._array_api import move_to
 from sklearn.utils.validation import validate_data
 
+from ._inputs import _host_stand_in
 from ._losses import loss_and_output_delta
 from ._network import layer_outputs
+from ._xp import array_namespace
 
 
 class ValidationScaleWarning(UserWarning):
@@ -58,18 +61,31 @@ SCALE_SPREAD = 5.0  # how many standard deviations of y beyond its range
 
 def _warn_if_other_scale(y, y_val):
     """``ValidationScaleWarning`` when ``y_val`` (encoded, 2-D) is visibly on
-    another scale than the training targets ``y``."""
-    std = y.std(axis=0)
-    low = y.min(axis=0) - SCALE_SPREAD * std
-    high = y.max(axis=0) + SCALE_SPREAD * std
-    mean = y_val.mean(axis=0)
+    another scale than the training targets ``y``. Outside numpy the per-output
+    statistics are computed on the device and only they come to the host."""
+    if isinstance(y, np.ndarray):
+        std, y_min, y_max = y.std(axis=0), y.min(axis=0), y.max(axis=0)
+        mean = y_val.mean(axis=0)
+    else:
+        xp = array_namespace(y)
+        stats = xp.stack(
+            [
+                xp.std(y, axis=0),
+                xp.min(y, axis=0),
+                xp.max(y, axis=0),
+                xp.mean(y_val, axis=0),
+            ]
+        )
+        std, y_min, y_max, mean = move_to(stats, xp=np, device="cpu")  # one read
+    low = y_min - SCALE_SPREAD * std
+    high = y_max + SCALE_SPREAD * std
     outside = (std > 0) & ((mean < low) | (mean > high))
     if outside.any():
         j = int(np.flatnonzero(outside)[0])
         warnings.warn(
             f"y_val looks like it is on another scale than y: its mean "
             f"{mean[j]:.4g} (output {j}) lies outside y's range "
-            f"[{y[:, j].min():.4g}, {y[:, j].max():.4g}] by more than "
+            f"[{y_min[j]:.4g}, {y_max[j]:.4g}] by more than "
             f"{SCALE_SPREAD:g} standard deviations of y ({std[j]:.4g}). If y is "
             "transformed (e.g. by TransformedTargetRegressor, which does not "
             "transform y_val), pass y_val transformed the same way.",
@@ -112,8 +128,12 @@ def check_validation_data(estimator, X, X_val, y_val, sample_weight_val, y=None)
         y_val = estimator._labels_as_vector(y_val)
         y_encoded, _ = estimator._encode_targets(y_val, first_call=False)
         if y_encoded.dtype.kind == "f":
-            y_encoded = y_encoded.astype(X.dtype, copy=False)
+            y_encoded = y_encoded.astype(_host_stand_in(X).dtype, copy=False)
         w_val = estimator._combined_weights(X_val, y_encoded, sample_weight_val)
+        if not isinstance(X_val, np.ndarray) and not sp.issparse(X_val):
+            y_encoded = move_to(
+                y_encoded, xp=array_namespace(X_val), device=X_val.device
+            )
     except ValueError as error:
         raise ValueError(f"Invalid validation data (X_val, y_val): {error}") from error
     if estimator._y_numeric and y is not None:
@@ -167,6 +187,8 @@ def check_validation_split(estimator, y):
 def split_validation(estimator, X, y, y_raw, w):
     """Hold out ``validation_fraction``: ``(X, y, w), (X_val, y_raw_val, y_val,
     w_val)``, drawn from the estimator's random stream."""
+    if not isinstance(y, np.ndarray):
+        return _split_on_device(estimator, X, y, y_raw, w)
     stratify = estimator._stratify_labels(y_raw)
     arrays = (X, y, y_raw) if w is None else (X, y, y_raw, w)
     parts = train_test_split(
@@ -188,9 +210,54 @@ def split_validation(estimator, X, y, y_raw, w):
     return (X, y, w), (X_val, y_raw_val, y_val, w_val)
 
 
+def _total(w):
+    """Σ w: a Python float on numpy, a 0-d array of w's namespace elsewhere."""
+    if isinstance(w, np.ndarray):
+        return float(w.sum())
+    return array_namespace(w).sum(w)
+
+
+def _copy(flat):
+    if isinstance(flat, np.ndarray):
+        return flat.copy()
+    return array_namespace(flat).asarray(flat, copy=True)
+
+
+def _split_on_device(estimator, X, y, y_raw, w):
+    """``split_validation`` for arrays outside numpy: the same split (the rows
+    train_test_split draws, stratified by the labels y encodes one to one),
+    taken on the device."""
+    xp = array_namespace(X)
+    stratify = estimator._stratify_labels(y_raw)
+    train, held_out = train_test_split(
+        np.arange(X.shape[0]),
+        test_size=estimator.validation_fraction,
+        random_state=estimator._rng,
+        stratify=stratify,
+    )
+    if w is not None and not (
+        bool(xp.sum(xp.take(w, xp.asarray(train, device=X.device))) > 0)
+        and bool(xp.sum(xp.take(w, xp.asarray(held_out, device=X.device))) > 0)
+    ):
+        raise ValueError(
+            "With early_stopping=True both the training part and the held-out "
+            f"validation part (validation_fraction={estimator.validation_fraction}) "
+            "need samples of positive weight: give more samples a positive "
+            "sample_weight, or set early_stopping=False."
+        )
+
+    def take(rows, *arrays):
+        index = xp.asarray(rows, device=X.device)
+        return [None if a is None else xp.take(a, index, axis=0) for a in arrays]
+
+    X_train, y_train, w_train = take(train, X, y, w)
+    X_val, y_val, w_val = take(held_out, X, y, w)
+    return (X_train, y_train, w_train), (X_val, y_raw[held_out], y_val, w_val)
+
+
 def validation_loss(params, X, y, w):
     """The data term of the loss on (X, y, w) (§1 conventions, no L2 term)."""
-    n = X.shape[0] if w is None else float(w.sum())
+    n = X.shape[0] if w is None else _total(w)
     (a_L,) = deque(layer_outputs(params, X), maxlen=1)
     return float(loss_and_output_delta(params.architecture, a_L, y, w, n)[0])
 
@@ -236,7 +303,7 @@ class Validation:
         self.X, self.y_raw, self.y, self.w = data
         self.keep_best = keep_best
         self.best_epoch = None  # of this call, counted from 1
-        self.best_flat = params.flat.copy() if keep_best else None
+        self.best_flat = _copy(params.flat) if keep_best else None
         self._warned = False
         self._score = self._make_score(estimator)
         if not (continued and estimator.validation_scores_ is not None):
@@ -290,7 +357,7 @@ class Validation:
             estimator.best_validation_score_ = score
             self.best_epoch = len(estimator.validation_scores_)
             if self.keep_best:
-                self.best_flat = params.flat.copy()
+                self.best_flat = _copy(params.flat)
         return improved
 
     @property

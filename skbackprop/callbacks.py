@@ -13,13 +13,17 @@ epoch's update, and the shares of saturated and dead units::
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import (
     Interval,
     validate_parameter_constraints,
 )
 
 from ._custom_activations import resolve_activation
+from ._inputs import _host_stand_in, to_host
 from ._trace import backprop_trace
+from ._xp import array_device, array_namespace, copy_array, norm
 
 __all__ = ["GradientMonitor"]
 
@@ -103,7 +107,7 @@ class GradientMonitor:
 
     def on_fit_task_begin(self, estimator, context, *, fitted_estimator=None):
         if context.task_name == "epoch" and fitted_estimator is not None:
-            self._start = [W.copy() for W in fitted_estimator.coefs_]
+            self._start = [copy_array(W) for W in fitted_estimator.coefs_]
 
     def on_fit_task_end(
         self,
@@ -138,8 +142,8 @@ class GradientMonitor:
                     "activation": fitted_estimator.out_activation_
                     if k == last
                     else layer_activation.name,
-                    "grad_norm": float(np.linalg.norm(record.coef_grad)),
-                    "weight_norm": float(np.linalg.norm(coefs[k])),
+                    "grad_norm": norm(record.coef_grad),
+                    "weight_norm": norm(coefs[k]),
                     "update_ratio": _update_ratio(coefs[k], start, k),
                     "saturated": np.nan
                     if k == last
@@ -147,7 +151,7 @@ class GradientMonitor:
                     "dead": np.nan if k == last else _dead(record.h),
                 }
             )
-        self._previous = [W.copy() for W in coefs]
+        self._previous = [copy_array(W) for W in coefs]
         self._start = None
         return False
 
@@ -169,29 +173,46 @@ def _training_sample(estimator, X, y, sample_weight, max_samples):
     feature names, and refuse a sample that is fine as part of the whole (all
     counts zero, for the Poisson loss).
     """
-    y_encoded, _ = estimator._encode_targets(np.asarray(y), first_call=False)
+    y_encoded, _ = estimator._encode_targets(np.asarray(to_host(y)), first_call=False)
+    host_X = _host_stand_in(X)  # X itself, or its rows and dtype (another namespace)
     if y_encoded.dtype.kind == "f":
-        y_encoded = y_encoded.astype(X.dtype, copy=False)
-    w = estimator._combined_weights(X, y_encoded, sample_weight)
+        y_encoded = y_encoded.astype(host_X.dtype, copy=False)
+    w = estimator._combined_weights_on_host(host_X, y_encoded, to_host(sample_weight))
     rows = np.arange(X.shape[0]) if w is None else np.flatnonzero(w > 0)
     rows = rows[:max_samples]
-    return X[rows], y_encoded[rows], None if w is None else w[rows]
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return X[rows], y_encoded[rows], None if w is None else w[rows]
+    # another namespace: the sample is taken on X's device, once a call
+    xp, device = array_namespace(X), array_device(X)
+    y_sample, w_sample = (
+        None if a is None else move_to(a[rows], xp=xp, device=device)
+        for a in (y_encoded, w)
+    )
+    return xp.take(X, xp.asarray(rows, device=device), axis=0), y_sample, w_sample
 
 
 def _update_ratio(W, start, k):
     if start is None:
         return np.nan
-    norm = float(np.linalg.norm(start[k]))
-    change = float(np.linalg.norm(W - start[k]))
-    return change / norm if norm > 0 else np.nan
+    size = norm(start[k])
+    change = norm(W - start[k])
+    return change / size if size > 0 else np.nan
 
 
 def _saturated(layer_activation, record):
     if layer_activation.name not in SATURATING:
         return np.nan
     g_prime = layer_activation.derivative(record.a, record.h)
+    if not isinstance(g_prime, np.ndarray):
+        xp = array_namespace(g_prime)
+        return float(
+            xp.mean(xp.astype(xp.abs(g_prime) < SATURATION_THRESHOLD, g_prime.dtype))
+        )
     return float(np.mean(np.abs(g_prime) < SATURATION_THRESHOLD))
 
 
 def _dead(h):
+    if not isinstance(h, np.ndarray):
+        xp = array_namespace(h)
+        return float(xp.mean(xp.astype(xp.all(h == 0, axis=0), h.dtype)))
     return float(np.mean(np.all(h == 0, axis=0)))

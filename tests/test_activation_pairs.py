@@ -22,7 +22,8 @@ from skbackprop import (
     check_gradients,
 )
 from skbackprop._activations import ACTIVATIONS
-from skbackprop._network import Architecture, Workspace, forward, glorot_uniform
+from skbackprop._network import forward
+from skbackprop._parameters import Architecture, Workspace, glorot_uniform
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -15,7 +15,7 @@ from skbackprop._losses import (
     squared_error,
     squared_error_and_delta,
 )
-from skbackprop._network import Architecture
+from skbackprop._parameters import Architecture
 
 
 class strict_floating_point:

@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 import skbackprop._optimizers as optimizers
-import skbackprop._training as training
+import skbackprop._runner as runner
 from skbackprop import (
     BackpropMLPClassifier,
     BackpropMLPRegressor,
@@ -720,7 +720,7 @@ def test_divergence_stops_at_the_first_non_finite_loss_or_weight(
     kind, solver, monkeypatch
 ):
     events = []  # ("loss", finite?) and ("step", weights finite after it?)
-    loss_and_gradients = training.loss_and_gradients
+    loss_and_gradients = runner.loss_and_gradients
 
     def recording_loss(params, *args, **kwargs):
         loss = loss_and_gradients(params, *args, **kwargs)
@@ -733,7 +733,7 @@ def test_divergence_stops_at_the_first_non_finite_loss_or_weight(
         step(self, theta, grad)
         events.append(("step", bool(np.isfinite(theta).all())))
 
-    monkeypatch.setattr(training, "loss_and_gradients", recording_loss)
+    monkeypatch.setattr(runner, "loss_and_gradients", recording_loss)
     monkeypatch.setattr(STEP_CLASSES[solver], "step", recording_step)
     with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
         diverging(kind, solver).fit(X_LARGE, Y_LARGE[kind])
@@ -946,7 +946,7 @@ def fail_after(monkeypatch, solver, n_ok, exception):
     (lbfgs: objective evaluations), once the weights have already moved."""
     calls = {"n": 0}
     if solver == "lbfgs":
-        owner, name = training, "loss_and_gradients"
+        owner, name = runner, "loss_and_gradients"
     else:
         owner, name = STEP_CLASSES[solver], "step"
     original = getattr(owner, name)

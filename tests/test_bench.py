@@ -242,6 +242,41 @@ def test_unknown_workload_name_is_rejected():
     assert_equal(exc.value.code, 2)
 
 
+def test_device_option_times_ours_in_torch_against_sklearn_on_the_cpu(tmp_path):
+    # the harness of the GPU run, here on torch's CPU: three timings per row, and
+    # ours in torch trains scikit-learn's model (the same draws and batches)
+    path = tmp_path / "device.json"
+    with redirect_stdout(io.StringIO()) as out:
+        status = main(
+            [
+                "--namespace",
+                "torch",
+                "--device",
+                "cpu",
+                "--quick",
+                "--repeats",
+                "1",
+                "--workloads",
+                "diabetes-gd",
+                "--dtypes",
+                "float64",
+                "--json",
+                str(path),
+            ]
+        )
+    assert_equal(status, 0)
+    rows = json.loads(path.read_text())["results"]
+    assert [(r["workload"], r["batch"]) for r in rows] == [
+        ("diabetes-gd", "auto"),
+        ("diabetes-gd", 2048),
+    ]
+    for r in rows:
+        assert r["sklearn_cpu_s"] > 0 and r["ours_device_s"] > 0
+        assert r["ours_namespace_cpu_s"] > 0
+        assert_allclose(r["loss_device"], r["loss_sklearn"], rtol=1e-9)
+    assert "ours on device (s)" in out.getvalue()
+
+
 def test_partial_fit_workload_reports_time_per_call_side_by_side(tmp_path):
     path = tmp_path / "stream.json"
     out = io.StringIO()

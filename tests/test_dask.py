@@ -11,6 +11,7 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from dask.distributed import Client, LocalCluster
 from numpy.testing import assert_allclose, assert_array_equal
 
@@ -371,3 +372,24 @@ def test_gradient_monitor_on_a_dask_fit_is_refused_before_training():
     with pytest.raises(ValueError, match="GradientMonitor traces a sample"):
         model.fit(*chunked(X, y))
     assert not hasattr(model, "coefs_") and not hasattr(model, "n_features_in_")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd"])
+def test_array_api_dispatch_trains_dask_chunks_in_numpy(solver):
+    # Dask stays numpy-chunked: under array_api_dispatch=True a Dask X (whose
+    # namespace array-api-compat knows) trains as without it, the model in numpy;
+    # predicting then takes numpy input, and a Dask X gets scikit-learn's error
+    # that the namespace differs from fit's
+    make, kind = ESTIMATORS["BackpropMLPRegressor"]
+    X, y, w = make_data(kind)
+    memory = make(**params(solver)).fit(X, y, sample_weight=w)
+    with sklearn.config_context(array_api_dispatch=True):
+        with dask.config.set(scheduler="threads"):
+            model = make(**params(solver)).fit(
+                *chunked(X, y), sample_weight=chunked(w)[0]
+            )
+        assert isinstance(model._params.flat, np.ndarray)
+        assert_same_model(model, memory)
+        assert_allclose(model.predict(X), memory.predict(X), rtol=0, atol=TOL)
+        with pytest.raises(ValueError, match="same namespace and the same device"):
+            model.predict(chunked(X)[0])

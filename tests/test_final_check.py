@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skbackprop import BackpropMLPRegressor, _training
+from skbackprop import BackpropMLPRegressor, _runner
 from skbackprop._activations import ACTIVATIONS
-from skbackprop._network import Architecture, Parameters, forward
-from skbackprop._training import output_bound
+from skbackprop._network import forward
+from skbackprop._parameters import Architecture, Parameters
+from skbackprop._runner import output_bound
 
 
 def test_a_clamped_poisson_output_is_a_divergence_not_a_prediction():
@@ -76,7 +77,7 @@ def test_a_sane_model_is_certified_without_a_forward_pass(monkeypatch):
     def no_forward(*args, **kwargs):
         raise AssertionError("the final check ran a forward pass")
 
-    monkeypatch.setattr(_training, "forward", no_forward)
+    monkeypatch.setattr(_runner, "forward", no_forward)
     est = BackpropMLPRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

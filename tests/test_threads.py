@@ -204,15 +204,13 @@ def test_concurrent_lbfgs_fits_keep_the_limit_until_the_last_one_ends(
 def runners(monkeypatch):
     """Every MinibatchRunner made while the test runs."""
     made = []
-    init = skbackprop._training.MinibatchRunner.__init__
+    init = skbackprop._runner.MinibatchRunner.__init__
 
     def recording_init(self, *args, **kwargs):
         init(self, *args, **kwargs)
         made.append(self)
 
-    monkeypatch.setattr(
-        skbackprop._training.MinibatchRunner, "__init__", recording_init
-    )
+    monkeypatch.setattr(skbackprop._runner.MinibatchRunner, "__init__", recording_init)
     return made
 
 

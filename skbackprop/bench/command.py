@@ -74,6 +74,19 @@ def _parser():
         "--json", metavar="PATH", help="also write every measurement to this JSON file"
     )
     parser.add_argument(
+        "--namespace",
+        metavar="NAME",
+        help="time ours computing in this array API namespace (e.g. torch) on "
+        "--device against scikit-learn's MLP on the CPU, at the workload's batch "
+        "and at batch 2048, with ours on the namespace's CPU for reference "
+        "(workloads digits, classification, regression, diabetes-gd)",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="the --namespace device, e.g. cuda (default: cpu)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="then profile one fit of ours per workload and dtype",
@@ -88,6 +101,14 @@ def main(argv=None):
         _parser().error("--repeats must be at least 1")
     info = machine_info()
     print_machine(info, args.markdown)
+    if args.namespace is not None:
+        from . import device  # imports the namespace's library only when asked
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            rows = device.run(args, WORKLOADS, info)
+        _write_json(args, info, rows, [])
+        return 0
     rows, stream_rows = [], []
     datasets = {}
     with warnings.catch_warnings():
@@ -151,6 +172,11 @@ def main(argv=None):
             f"repeat(s)); default threading is {_default_threading()}.\n"
         )
         print(format_table(stream_rows, STREAM_COLUMNS, markdown=args.markdown))
+    _write_json(args, info, rows, stream_rows)
+    return 0
+
+
+def _write_json(args, info, rows, stream_rows):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(
@@ -163,4 +189,3 @@ def main(argv=None):
                 f,
                 indent=1,
             )
-    return 0
