@@ -47,6 +47,11 @@ def label_kind(y):
     return "binary" if target_type == "binary" else "multiclass"
 
 
+def _integer_vector(y):
+    """Whether y is a 1-D numpy array of integers or booleans."""
+    return isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "biu"
+
+
 def labels_of(classes, indices):
     """``classes[indices]``; outside numpy on the indices' device when the labels
     are numbers (strings stay numpy, on the host)."""
@@ -140,10 +145,16 @@ class LabelMixin:
             )
 
     def _encode_targets(self, y, *, first_call, classes=None, part=False):
-        kind = label_kind(y)
+        fitted_kind = getattr(self, "_y_kind_", "multiclass")  # 0.2 models: none
+        if not first_call and fitted_kind != "multilabel" and _integer_vector(y):
+            # integer labels for a fitted model of labels: checked against
+            # classes_ below; scikit-learn's type_of_target costs more than a
+            # 200-row partial_fit step
+            kind = fitted_kind
+        else:
+            kind = label_kind(y)
         if kind == "multilabel" and not self._multilabel:
             self._refuse_multilabel()
-        fitted_kind = getattr(self, "_y_kind_", "multiclass")  # 0.2 models: none
         if not first_call and (kind == "multilabel") != (fitted_kind == "multilabel"):
             raise ValueError(
                 f"y is {_KIND_TEXT[kind == 'multilabel']}, but this model was "
