@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole GPU check, for a machine with a CUDA GPU and torch built for it:
-#   1. scikit-learn's array API checks and ours, on cuda (and CuPy if installed);
+#   1. scikit-learn's array API checks and ours, on cuda (and CuPy if installed),
+#      Dask chunks on the GPU among them;
 #   2. the benchmark: ours in torch on cuda against scikit-learn's MLP on the CPU,
 #      W1-W4 at the workload's batch and at batch 2048, torch on the CPU beside.
 # Everything goes to one file (default gpu_check_results.md; first argument).
@@ -27,10 +28,12 @@ python - <<'PY' || { echo "no CUDA device: the GPU check needs one" | tee -a "$O
 import sys, torch
 sys.exit(0 if torch.cuda.is_available() else 1)
 PY
-# both test files add torch on cuda (and CuPy, in test_common) to their namespaces
-# when torch sees a GPU
+# the test files add torch on cuda (and CuPy, in test_common and test_dask) to
+# their namespaces when torch sees a GPU; test_dask's are Dask chunks on the GPU
 python -m pytest -q -p no:cacheprovider \
-  tests/test_common.py -k "array_api" tests/test_array_api.py 2>&1 | tail -n 15 >> "$OUT"
+  tests/test_common.py -k "array_api" tests/test_array_api.py \
+  "tests/test_dask.py::test_array_api_chunks_compute_in_their_namespace_on_the_workers" \
+  2>&1 | tail -n 15 >> "$OUT"
 {
   echo '```'
   echo

@@ -23,6 +23,16 @@ collections' metadata; the classes (classifiers) or the targets' extremes
 lengths that differ, negative weights) from one pass over the chunks, which also
 sums their weights. All of it runs before the first random draw.
 
+Chunks of another array API namespace (CuPy, torch, array-api-strict …) under
+``array_api_dispatch=True`` compute where they are, as an in-memory X of that
+namespace does: each worker validates its chunk in the chunk's namespace, moves θ
+to the chunk's device, runs the same engine there and returns the loss and the
+gradient to the client as host float64. The client keeps θ in numpy (scipy's
+L-BFGS-B and the gd step run there), so the fitted model is numpy's whatever the
+chunks; ``move_estimator_to`` puts it on a device. scikit-learn's configuration is
+thread-local and does not travel with a task: every worker function runs under
+the client's configuration of the fit (``_with_config``).
+
 Nothing here imports dask at import time: ``import skbackprop`` stays numpy,
 scipy and scikit-learn, and dask is imported only once a dask collection is in
 hand (then it is in ``sys.modules`` already).
@@ -30,15 +40,20 @@ hand (then it is in ``sys.modules`` already).
 
 import copy
 import sys
+from functools import partial
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn import config_context, get_config
 from sklearn.utils.validation import _check_y, check_array, validate_data
 
 from ._callbacks import CALLBACK_STATE
+from ._custom_activations import check_activation_in
 from ._inplace import add_scaled_inplace
-from ._inputs import FLOAT_DTYPES
+from ._inputs import FLOAT_DTYPES, input_namespace, to_host
 from ._network import l2_penalty, loss_and_gradients
 from ._parameters import Parameters
+from ._xp import array_device, array_namespace, numpy_dtype
 
 DATA_PARALLEL_SOLVERS = ("lbfgs", "gd")
 _FAN_IN = 8  # chunk results summed per task of the reduction tree
@@ -91,6 +106,42 @@ def _refuse_unsupported(estimator, incremental, splits):
         )
 
 
+def check_model_on_host(estimator, method):
+    """A fitted model continued on Dask must be numpy's: the client steps θ."""
+    flat = estimator._params.flat
+    if isinstance(flat, np.ndarray):
+        return
+    raise ValueError(
+        f"{type(estimator).__name__}.{method} on a Dask collection continues the "
+        "model on the client, in numpy, but this model's parameters are "
+        f"{array_namespace(flat).__name__} arrays on device "
+        f"{array_device(flat)!r}. Move it to numpy first: "
+        "sklearn.utils._array_api.move_estimator_to(model, numpy, 'cpu')."
+    )
+
+
+def _join_columns(*blocks):
+    """One row block from its column blocks, in their format or namespace."""
+    if sp.issparse(blocks[0]):
+        return sp.hstack(blocks, format="csr")
+    if isinstance(blocks[0], np.ndarray):
+        return np.concatenate(blocks, axis=1)
+    return array_namespace(*blocks).concat(blocks, axis=1)
+
+
+def _array_row_blocks(array):
+    """The row blocks of a Dask array, each with all its columns: column blocks
+    are joined on the workers (Dask's ``rechunk`` knows numpy, scipy sparse and
+    CuPy chunks only; this joins any array API namespace's too)."""
+    grid = array.to_delayed()
+    if array.ndim == 1 or grid.shape[1] == 1:
+        return list(grid.ravel())
+    import dask
+
+    join = dask.delayed(_join_columns, pure=True)
+    return [join(*row) for row in grid]
+
+
 def _row_blocks(collection, name, n_blocks=None, row_chunks=None):
     """The row blocks of a Dask array, DataFrame or Series, as Delayed objects."""
     if not is_dask_collection(collection):
@@ -106,9 +157,7 @@ def _row_blocks(collection, name, n_blocks=None, row_chunks=None):
             n_rows = sum(row_chunks)
             if not (np.isnan(n_rows) or collection.shape[0] != n_rows):
                 collection = collection.rechunk({0: row_chunks})
-        if collection.ndim == 2 and collection.numblocks[1] > 1:
-            collection = collection.rechunk({1: -1})
-        blocks = list(collection.to_delayed().ravel())
+        blocks = _array_row_blocks(collection)
     if n_blocks is not None and len(blocks) != n_blocks:
         raise ValueError(
             f"X has {n_blocks} chunks of rows but {name} has {len(blocks)}: chunk "
@@ -119,17 +168,35 @@ def _row_blocks(collection, name, n_blocks=None, row_chunks=None):
 
 
 def _metadata_sample(X):
-    """A sample of X with no rows: the columns and their dtypes, no data."""
+    """A sample of X with no rows: the columns and their dtypes, no data (in
+    numpy: the model's dtype is chosen on the client, whatever the chunks')."""
     if hasattr(X, "divisions"):
         return X._meta  # an empty pandas DataFrame
-    return np.empty((0, *X.shape[1:]), dtype=X.dtype)
+    return np.empty((0, *X.shape[1:]), dtype=numpy_dtype(X.dtype))
+
+
+def _run_with_config(config, function, *args):
+    with config_context(**config):
+        return function(*args)
+
+
+def _with_config(function):
+    """``dask.delayed(function)`` run under the client's scikit-learn
+    configuration of now (array API dispatch, ``assume_finite`` …), as
+    scikit-learn's own ``delayed`` does for joblib."""
+    import dask
+
+    return dask.delayed(partial(_run_with_config, get_config(), function), pure=False)
 
 
 def _target_summary(y, multi_output, y_numeric, estimator_name):
     """A few rows of one chunk's y that carry what the first ``_encode_targets``
     needs: every label and its count (classifiers), the extremes (regressors)."""
-    y = _check_y(
-        y, multi_output=multi_output, y_numeric=y_numeric, estimator=estimator_name
+    y = _check_y(  # on the host, as y is in memory
+        to_host(y),
+        multi_output=multi_output,
+        y_numeric=y_numeric,
+        estimator=estimator_name,
     )
     if y.shape[0] == 0:
         return y, np.zeros(0)
@@ -158,8 +225,22 @@ def _balanced_class_weight(labels, counts):
     return dict(zip(labels.tolist(), weights.tolist(), strict=True))
 
 
-def _validated_chunk(template, index, X, y, w):
-    """(X, y encoded, w) of one chunk, by the estimator's own validation."""
+def _chunk_params(template, X, theta=None):
+    """θ (or zeros) in the model's dtype, in X's namespace and on its device when
+    X is a chunk of another array API namespace under dispatch."""
+    params = template._params
+    if theta is not None:
+        params = Parameters(params.architecture, theta.astype(params.flat.dtype))
+    namespace = input_namespace(X)
+    return params if namespace is None else params.moved_to(*namespace)
+
+
+def _validated_chunk(template, index, X, y, w, params):
+    """(X, y encoded, w) of one chunk, by the estimator's own validation, in the
+    namespace of ``params`` (the chunk's)."""
+    if params is not template._params:  # validate into the chunk's namespace
+        template = copy.copy(template)
+        template._params = params
     try:
         X, _, y, w, _ = template._validate_training_data(
             X, y, w, reset=False, part=True
@@ -169,28 +250,43 @@ def _validated_chunk(template, index, X, y, w):
     return X, y, w
 
 
+def _weight_sum(X, w):
+    """n_c = Σ w over the chunk (its rows without weights), a Python float."""
+    if w is None:
+        return float(X.shape[0])
+    if isinstance(w, np.ndarray):
+        return float(w.sum())
+    return float(to_host(array_namespace(w).sum(w)))
+
+
 def _chunk_weight(template, index, X, y, w):
-    """(rows, n_c) of one chunk, validated."""
+    """(rows, n_c) of one chunk, validated; in a chunk of another namespace a
+    custom activation is checked there too, as for such an X in memory."""
     if X.shape[0] == 0:
         return 0, 0.0
-    X, y, w = _validated_chunk(template, index, X, y, w)
-    return X.shape[0], X.shape[0] if w is None else float(w.sum())
+    params = _chunk_params(template, X)
+    X, y, w = _validated_chunk(template, index, X, y, w, params)
+    if params is not template._params:
+        check_activation_in(params.architecture.activation, X)
+    return X.shape[0], _weight_sum(X, w)
 
 
 def _chunk_sums(template, index, theta, X, y, w):
-    """n_c · L_c and n_c · ∇L_c of one chunk: its data term (alpha = 0) times
-    its weight, so that the chunks' results add up to N times the whole's."""
+    """n_c · L_c and n_c · ∇L_c of one chunk, as host float64: its data term
+    (alpha = 0) times its weight, so that the chunks' results add up to N times
+    the whole's. Computed in the chunk's namespace, on its device."""
     architecture = template._params.architecture
     if X.shape[0] == 0:
         return 0.0, np.zeros(architecture.n_parameters)
-    X, y, w = _validated_chunk(template, index, X, y, w)
-    n = X.shape[0] if w is None else float(w.sum())
-    grads = Parameters.zeros(architecture, X.dtype)
+    params = _chunk_params(template, X, theta)
+    X, y, w = _validated_chunk(template, index, X, y, w, params)
+    n = _weight_sum(X, w)
     if n == 0:  # zero weights carry no loss and no gradient
-        return 0.0, grads.flat.astype(np.float64)
-    params = Parameters(architecture, theta.astype(X.dtype))
+        return 0.0, np.zeros(architecture.n_parameters)
+    grads = params.zeros_like()
     loss = loss_and_gradients(params, X, y, w, 0.0, grads)
-    return n * loss, n * grads.flat.astype(np.float64)
+    gradient = to_host(grads.flat).astype(np.float64)
+    return n * float(to_host(loss)), n * gradient
 
 
 def _add(*parts):
@@ -224,7 +320,7 @@ class DaskTrainingSet:
         import dask
 
         theta = dask.delayed(np.array(theta), pure=False)
-        chunk_sums = dask.delayed(_chunk_sums, pure=False)
+        chunk_sums = _with_config(_chunk_sums)
         parts = [
             chunk_sums(template, i, theta, *block)
             for i, block in enumerate(self._blocks)
@@ -261,9 +357,7 @@ def validate_dask_training_data(
         X_blocks = list(X.to_delayed())
         row_chunks = None
     else:
-        if X.ndim == 2 and X.numblocks[1] > 1:
-            X = X.rechunk({1: -1})
-        X_blocks = list(X.to_delayed().ravel())
+        X_blocks = _array_row_blocks(X)
         row_chunks = X.chunks[0]
     y_blocks = _row_blocks(y, "y", len(X_blocks), row_chunks)
     w_blocks = [None] * len(X_blocks)
@@ -281,7 +375,7 @@ def validate_dask_training_data(
     validate_data(estimator, meta, reset=reset, skip_check_array=True)
 
     # 2. One pass over y: the classes, or the range of the targets.
-    summary = dask.delayed(_target_summary, pure=False)
+    summary = _with_config(_target_summary)
     kinds = (estimator._multi_output, estimator._y_numeric, type(estimator).__name__)
     summaries = dask.compute(*[summary(yb, *kinds) for yb in y_blocks])
     y_summary, counts = _merge_summaries(summaries)
@@ -307,7 +401,7 @@ def validate_dask_training_data(
 
     # 4. One pass over the chunks: every check of the in-memory fit, and N.
     blocks = list(zip(X_blocks, y_blocks, w_blocks, strict=True))
-    weigh = dask.delayed(_chunk_weight, pure=False)
+    weigh = _with_config(_chunk_weight)
     sizes = dask.compute(*[weigh(template, i, *b) for i, b in enumerate(blocks)])
     n_rows = sum(rows for rows, _ in sizes)
     total = float(sum(n for _, n in sizes))

@@ -14,6 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from ._callbacks import CALLBACK_STATE, EpochCallbacks
 from ._custom_activations import Activation, check_activation, check_activation_in
 from ._dask import (
+    check_model_on_host,
     gather_validation_data,
     is_dask_collection,
     validate_dask_training_data,
@@ -93,8 +94,9 @@ class FitMixin:
         X_val, y_val, sample_weight_val = validation or (None, None, None)
         # Everything follows X: numpy X takes the numpy path, whatever the rest;
         # any other namespace computes there, on X's device (``_inputs``).
-        # Dask collections train on their numpy chunks whatever the dispatch, y
-        # and the weights chunked alike (not brought to the host here).
+        # A Dask collection keeps its model in numpy on the client, whatever its
+        # chunks (each worker computes in its chunk's namespace, ``_dask``); y
+        # and the weights are chunked alike, the validation data scored here.
         on_dask = is_dask_collection(X)
         namespace = None if on_dask else input_namespace(X)
         if on_dask:
@@ -121,13 +123,17 @@ class FitMixin:
                     del self.__dict__[name]
             self.__dict__.pop("_params", None)
         else:
-            # continuing a model: X must be of its namespace and device
+            # continuing a model: X must be of its namespace and device (on
+            # Dask: the model must be numpy's, whatever the chunks)
             method = "partial_fit" if incremental else "fit"
-            check_same_namespace(X, self, attribute="_fitted_flat", method=method)
+            if on_dask:
+                check_model_on_host(self, method)
+            else:
+                check_same_namespace(X, self, attribute="_fitted_flat", method=method)
             self._check_same_architecture()
         splits = self.early_stopping and not incremental and self.solver != "lbfgs"
         splits = splits and X_val is None
-        if is_dask_collection(X):  # data-parallel training over its chunks
+        if on_dask:  # data-parallel training over its chunks
             X, y_raw, y, w, n_outputs = validate_dask_training_data(
                 self,
                 X,
@@ -152,6 +158,9 @@ class FitMixin:
         X_val, y_val, sample_weight_val = gather_validation_data(
             X_val, y_val, sample_weight_val
         )
+        if on_dask:  # scored on the client, by its numpy model
+            X_val, y_val = to_host(X_val), to_host(y_val)
+            sample_weight_val = to_host(sample_weight_val)
         if first_call:
             self.n_outputs_ = n_outputs
             architecture = self._architecture(X.shape[1], n_outputs)

@@ -5,22 +5,29 @@ import subprocess
 import sys
 import tracemalloc
 
+import array_api_strict
 import dask
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import sklearn
+import torch
 from dask.distributed import Client, LocalCluster
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.utils._array_api import move_estimator_to
 
 from skbackprop import (
+    Activation,
     BackpropMLPClassifier,
     BackpropMLPRegressor,
     SoftmaxMLPClassifier,
     TwoLayerSigmoidRegressor,
 )
+from skbackprop._xp import array_device, array_namespace
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -153,6 +160,23 @@ def test_y_is_rechunked_like_x_and_a_zero_weight_chunk_counts_for_nothing():
     yd = da.from_array(y, chunks=(100, 2))  # chunked otherwise than X
     model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
     model.fit(Xd, yd, sample_weight=wd)
+    assert_same_model(model, memory)
+
+
+@pytest.mark.parametrize("columns", [N_FEATURES, 2])
+def test_sparse_chunks_equal_the_in_memory_fit(columns):
+    # scipy sparse chunks, their columns in one block or split (joined on the
+    # workers)
+    X, y, w = make_data("regression")
+    X[np.abs(X) < 0.7] = 0.0
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    memory.fit(sp.csr_matrix(X), y, sample_weight=w)
+    Xd = da.from_array(X, chunks=(CHUNK, columns)).map_blocks(
+        sp.csr_matrix, meta=sp.csr_matrix((0, 0))
+    )
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    with dask.config.set(scheduler="threads"):
+        model.fit(Xd, *chunked(y), sample_weight=chunked(w)[0])
     assert_same_model(model, memory)
 
 
@@ -375,9 +399,9 @@ def test_gradient_monitor_on_a_dask_fit_is_refused_before_training():
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "gd"])
-def test_array_api_dispatch_trains_dask_chunks_in_numpy(solver):
-    # Dask stays numpy-chunked: under array_api_dispatch=True a Dask X (whose
-    # namespace array-api-compat knows) trains as without it, the model in numpy;
+def test_array_api_dispatch_trains_numpy_chunks_in_numpy(solver):
+    # numpy chunks under array_api_dispatch=True train as without it (a Dask
+    # array is not itself a namespace to compute in), the model in numpy;
     # predicting then takes numpy input, and a Dask X gets scikit-learn's error
     # that the namespace differs from fit's
     make, kind = ESTIMATORS["BackpropMLPRegressor"]
@@ -393,3 +417,193 @@ def test_array_api_dispatch_trains_dask_chunks_in_numpy(solver):
         assert_allclose(model.predict(X), memory.predict(X), rtol=0, atol=TOL)
         with pytest.raises(ValueError, match="same namespace and the same device"):
             model.predict(chunked(X)[0])
+
+
+# -- chunks of another array API namespace --------------------------------------------
+NAMESPACES = {
+    "strict-cpu": (array_api_strict, array_api_strict.Device("CPU_DEVICE")),
+    "strict-device1": (array_api_strict, array_api_strict.Device("device1")),
+    "torch-cpu": (torch, "cpu"),
+}
+if torch.cuda.is_available():  # the GPU check (benchmarks/gpu_check.sh)
+    NAMESPACES["torch-cuda"] = (torch, "cuda")
+    try:
+        import cupy
+
+        NAMESPACES["cupy"] = (cupy, None)
+    except ImportError:
+        pass
+
+
+def on_namespace(array, name):
+    """A Dask array whose chunks are arrays of namespace ``name`` (Dask holds
+    any array type through ``map_blocks`` with that type's empty ``meta``)."""
+    xp, device = NAMESPACES[name]
+    dtype = getattr(xp, str(array.dtype))
+    kwargs = {} if device is None else {"device": device}
+
+    def convert(block):
+        return xp.asarray(block, dtype=dtype, **kwargs)
+
+    meta = xp.empty((0,) * array.ndim, dtype=dtype, **kwargs)
+    return array.map_blocks(convert, meta=meta)
+
+
+@pytest.fixture
+def engine_inputs(monkeypatch):
+    """The (X, θ) of every call of the engine on the chunks, as seen there."""
+    from skbackprop import _dask
+
+    seen = []
+    engine = _dask.loss_and_gradients
+
+    def recording(params, X, *args):
+        seen.append((X, params.flat))
+        return engine(params, X, *args)
+
+    monkeypatch.setattr(_dask, "loss_and_gradients", recording)
+    return seen
+
+
+def assert_computed_on(seen, name):
+    xp, device = NAMESPACES[name]
+    assert seen  # the engine ran on the chunks, ...
+    for X, theta in seen:  # ... in their namespace, on their device
+        for array in (X, theta):
+            assert not isinstance(array, np.ndarray)
+            assert array_namespace(array).__name__.endswith(xp.__name__)
+            if device is not None:
+                assert str(array_device(array)).startswith(str(device))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd"])
+@pytest.mark.parametrize(
+    "name", ["BackpropMLPRegressor", "BackpropMLPClassifier-binary"]
+)
+@pytest.mark.parametrize("namespace", NAMESPACES)
+def test_array_api_chunks_compute_in_their_namespace_on_the_workers(
+    engine_inputs, namespace, name, solver
+):
+    make, kind = ESTIMATORS[name]
+    X, y, w = make_data(kind)
+    memory = make(**params(solver)).fit(X, y, sample_weight=w)
+    # X's columns in two chunks, joined on the workers in their namespace; the
+    # weights on the device too, the labels as numpy chunks
+    Xd = on_namespace(da.from_array(X, chunks=(CHUNK, 3)), namespace)
+    wd = on_namespace(chunked(w)[0], namespace)
+    with sklearn.config_context(array_api_dispatch=True):
+        with dask.config.set(scheduler="threads"):
+            model = make(**params(solver)).fit(Xd, chunked(y)[0], sample_weight=wd)
+    assert_computed_on(engine_inputs, namespace)
+    assert len(engine_inputs) % 5 == 0  # every evaluation visits the five chunks
+    assert isinstance(model._params.flat, np.ndarray)  # the client's model: numpy
+    assert_same_model(model, memory)
+
+
+@pytest.mark.parametrize("namespace", ["strict-device1", "torch-cpu"])
+def test_array_api_chunks_on_a_two_worker_cluster(threads_cluster_client, namespace):
+    # scikit-learn's configuration is thread-local: the workers' threads see
+    # array_api_dispatch only because each task carries the client's (on
+    # device1, which refuses conversion to numpy, nothing else could train)
+    make, kind = ESTIMATORS["BackpropMLPClassifier-classification"]
+    X, y, _ = make_data(kind)
+    memory = make(**params("lbfgs")).fit(X, y)
+    Xd = on_namespace(chunked(X)[0], namespace).persist()
+    yd = on_namespace(chunked(y)[0], namespace).persist()  # labels on the device
+    with sklearn.config_context(array_api_dispatch=True):
+        model = make(**params("lbfgs")).fit(Xd, yd)
+    assert_same_model(model, memory)
+    assert_array_equal(model.classes_, memory.classes_)
+
+
+def test_array_api_chunks_on_worker_processes():
+    # across processes nothing of the client's configuration travels but what
+    # each task carries; the chunks are pickled in their namespace
+    X, y, _ = make_data("regression")
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs")).fit(X, y)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster),
+        sklearn.config_context(array_api_dispatch=True),
+    ):
+        for namespace in ("strict-device1", "torch-cpu"):
+            Xd = on_namespace(chunked(X)[0], namespace).persist()
+            model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+            assert_same_model(model.fit(Xd, chunked(y)[0]), memory)
+
+
+def test_array_api_chunks_with_validation_data_warm_start_and_float32():
+    # validation data of the chunks' namespace is scored on the client by its
+    # numpy model; a warm-started fit on such chunks continues the numpy model
+    make, kind = ESTIMATORS["SoftmaxMLPClassifier"]
+    X, y, _ = make_data(kind)
+    X_val, y_val, _ = make_data(kind, seed=1)
+    xp, device = NAMESPACES["strict-device1"]
+    settings = params("gd", early_stopping=True, n_iter_no_change=3, warm_start=True)
+    memory = make(**settings).fit(X, y, X_val=X_val, y_val=y_val)
+    memory.fit(X, y, X_val=X_val, y_val=y_val)
+    model = make(**settings)
+    Xd = on_namespace(chunked(X)[0], "strict-device1")
+    validation = {
+        "X_val": xp.asarray(X_val, device=device),
+        "y_val": xp.asarray(y_val, device=device),
+    }
+    with sklearn.config_context(array_api_dispatch=True):
+        with dask.config.set(scheduler="threads"):
+            model.fit(Xd, chunked(y)[0], **validation)
+            model.fit(Xd, chunked(y)[0], **validation)
+    assert_same_model(model, memory)
+    assert_allclose(model.validation_scores_, memory.validation_scores_, rtol=TOL)
+
+    X32 = X.astype(np.float32)
+    memory = make(**params("gd", max_iter=10)).fit(X32, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        with dask.config.set(scheduler="threads"):
+            model = make(**params("gd", max_iter=10)).fit(
+                on_namespace(chunked(X32)[0], "strict-cpu"), chunked(y)[0]
+            )
+    assert model._params.flat.dtype == np.float32
+    for a, b in zip(model.coefs_, memory.coefs_, strict=True):
+        assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("namespace", ["strict-device1", "torch-cpu"])
+def test_an_activation_wrong_in_the_chunks_namespace_is_refused_untouched(namespace):
+    # checked on the workers, in the chunks' namespace, before training, with
+    # the error of the same X in memory: here the activation trains, but its
+    # values outside numpy are not numpy's (its check against numpy says so)
+    def tanh(a):
+        if isinstance(a, np.ndarray):
+            return np.tanh(a)
+        return 1.01 * array_namespace(a).tanh(a)
+
+    activation = Activation(tanh, lambda a, z: 1 - z * z, name="drifting_tanh")
+    X, y, _ = make_data("regression")
+    model = BackpropMLPRegressor(activation=activation, **params("lbfgs"))
+    xp, device = NAMESPACES[namespace]
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="drifting_tanh") as in_memory:
+            clone(model).fit(xp.asarray(X, device=device), xp.asarray(y, device=device))
+        Xd = on_namespace(chunked(X)[0], namespace)
+        with dask.config.set(scheduler="threads"):
+            with pytest.raises(ValueError) as on_dask:
+                model.fit(Xd, chunked(y)[0])
+    assert str(on_dask.value) == str(in_memory.value)
+    assert not hasattr(model, "n_features_in_") and not hasattr(model, "coefs_")
+
+
+def test_continuing_a_model_that_lives_on_a_device_on_dask_asks_to_move_it():
+    X, y, _ = make_data("regression")
+    xp, device = NAMESPACES["strict-device1"]
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("gd"))
+    with sklearn.config_context(array_api_dispatch=True):
+        model = move_estimator_to(model.fit(X, y), xp, device)
+        before = model._params.flat
+        with dask.config.set(scheduler="threads"):
+            for method in ("partial_fit", "fit"):
+                with pytest.raises(ValueError, match="Move it to numpy first"):
+                    model.set_params(warm_start=True)
+                    getattr(model, method)(*chunked(X, y))
+    assert model._params.flat is before and len(model.loss_curve_) == 25
