@@ -14,26 +14,36 @@ data (default 200k rows):
    and numpy allocation of the client process, which also hosts the scheduler)
    next to the sizes of X, one chunk and θ.
 
+With ``--namespace NAME [--device DEVICE]`` (e.g. ``torch --device cuda``, or
+``cupy``) it also fits on the same chunks converted to that array API library
+on the workers, under ``array_api_dispatch=True``: seconds per L-BFGS iteration
+there, and whether its loss curve equals the numpy one
+(``benchmarks/gpu_check.sh`` runs it on a GPU).
+
 Run ``python benchmarks/bench_dask.py [--n-samples N] [--max-iter K]``; figures
 go to stdout. Needs the ``distributed`` extra.
 """
 
 import argparse
+import importlib
 import os
 import time
 import tracemalloc
 import warnings
 
-import dask.array as da
-import numpy as np
-from dask.distributed import Client, LocalCluster
-from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
+os.environ.setdefault("SCIPY_ARRAY_API", "1")  # before scipy: array API dispatch
 
-from skbackprop import BackpropMLPRegressor
-from skbackprop._dask import validate_dask_training_data
-from skbackprop._parameters import Parameters
-from skbackprop._runner import full_batch_objective
+import dask.array as da  # noqa: E402
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from dask.distributed import Client, LocalCluster  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from skbackprop import BackpropMLPRegressor  # noqa: E402
+from skbackprop._dask import validate_dask_training_data  # noqa: E402
+from skbackprop._parameters import Parameters  # noqa: E402
+from skbackprop._runner import full_batch_objective  # noqa: E402
 
 N_FEATURES, HIDDEN, N_CHUNKS = 50, 64, 10
 
@@ -76,6 +86,17 @@ def dask_objective(X, y):
     return data.full_batch_objective(params, 1e-4), params
 
 
+def on_namespace(X, name, device):
+    """X's chunks as arrays of the array API library ``name``, on ``device``."""
+    xp = importlib.import_module(name)
+    where = {} if device is None else {"device": device}
+
+    def convert(block):
+        return xp.asarray(block, **where)
+
+    return X.map_blocks(convert, meta=xp.empty((0, 0), dtype=xp.float64, **where))
+
+
 def timed_fit(model, X, y):
     start = time.perf_counter()
     model.fit(X, y)
@@ -88,6 +109,8 @@ def main():
     parser.add_argument("--n-samples", type=int, default=200_000)
     parser.add_argument("--max-iter", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--namespace", help="also fit on chunks of this library")
+    parser.add_argument("--device", help="the --namespace device, e.g. cuda")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     print(f"load average: {os.getloadavg()}, cores: {os.cpu_count()}")
@@ -110,6 +133,11 @@ def main():
         X_tiny, y_tiny = dask_data(10 * N_CHUNKS)
         tiny_objective, tiny_params = dask_objective(X_tiny, y_tiny)
         overhead = seconds_per_evaluation(tiny_objective, tiny_params, args.repeats)
+        if args.namespace:
+            X_there = on_namespace(X, args.namespace, args.device).persist()
+            with sklearn.config_context(array_api_dispatch=True):
+                there_iter, there = timed_fit(make_model(args.max_iter), X_there, y)
+            del X_there
         X_memory, y_memory = client.compute([X, y], sync=True)
     # 1. in memory, at the machine's default threading and at one BLAS thread
     memory_iter, in_memory = timed_fit(make_model(args.max_iter), X_memory, y_memory)
@@ -130,6 +158,11 @@ def main():
     print(f"s/iteration Dask, 2 worker processes: {dask_iter:.3f}")
     print(f"s/evaluation in memory {memory_eval:.3f}, Dask {dask_eval:.3f}")
     print(f"Dask per-evaluation overhead (10 rows per chunk): {overhead * 1e3:.1f} ms")
+    if args.namespace:
+        where = f"{args.namespace} on {args.device or 'its default device'}"
+        same_there = np.allclose(there.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
+        print(f"s/iteration Dask, chunks in {where}: {there_iter:.3f}")
+        print(f"  its loss curve equal to numpy's to 1e-9: {same_there}")
     print(
         f"client peak memory during the Dask fit: {peak / mb:.1f} MB "
         f"(X {X_memory.nbytes / mb:.0f} MB, one chunk {chunk_bytes / mb:.1f} MB, "

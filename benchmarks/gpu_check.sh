@@ -3,7 +3,8 @@
 #   1. scikit-learn's array API checks and ours, on cuda (and CuPy if installed),
 #      Dask chunks on the GPU among them;
 #   2. the benchmark: ours in torch on cuda against scikit-learn's MLP on the CPU,
-#      W1-W4 at the workload's batch and at batch 2048, torch on the CPU beside.
+#      W1-W4 at the workload's batch and at batch 2048, torch on the CPU beside;
+#   3. data-parallel L-BFGS on Dask with the chunks on cuda (bench_dask.py).
 # Everything goes to one file (default gpu_check_results.md; first argument).
 # Usage, from the repository root:  bash benchmarks/gpu_check.sh [OUT] [REPEATS]
 set -euo pipefail
@@ -42,4 +43,13 @@ python -m pytest -q -p no:cacheprovider \
 } >> "$OUT"
 python -m skbackprop bench --namespace torch --device cuda --markdown \
   --repeats "$REPEATS" --json "${OUT%.md}.json" >> "$OUT"
+{
+  echo
+  echo "## Data-parallel L-BFGS on Dask with chunks on the GPU (2 worker processes)"
+  echo
+  echo '```'
+} >> "$OUT"
+python benchmarks/bench_dask.py --namespace torch --device cuda \
+  --repeats "$REPEATS" >> "$OUT" 2>&1
+echo '```' >> "$OUT"
 echo "figures written to $OUT (and ${OUT%.md}.json)"
