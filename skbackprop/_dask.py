@@ -31,7 +31,8 @@ gradient to the client as host float64. The client keeps θ in numpy (scipy's
 L-BFGS-B and the gd step run there), so the fitted model is numpy's whatever the
 chunks; ``move_estimator_to`` puts it on a device. scikit-learn's configuration is
 thread-local and does not travel with a task: every worker function runs under
-the client's configuration of the fit (``_with_config``).
+the client's configuration of the fit (``_task``), array API dispatch included
+only when a chunk needs it.
 
 Nothing here imports dask at import time: ``import skbackprop`` stays numpy,
 scipy and scikit-learn, and dask is imported only once a dask collection is in
@@ -40,7 +41,6 @@ hand (then it is in ``sys.modules`` already).
 
 import copy
 import sys
-from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,15 +65,35 @@ def is_dask_collection(value):
     return dask is not None and dask.is_dask_collection(value)
 
 
+def _rechunkable(collection):
+    """Whether Dask itself can rechunk and concatenate the chunks: numpy, scipy
+    sparse and CuPy chunks, and the partitions of a DataFrame or Series."""
+    if hasattr(collection, "divisions"):
+        return True
+    meta = collection._meta
+    if isinstance(meta, np.ndarray) or sp.issparse(meta):
+        return True
+    return type(meta).__module__.partition(".")[0] in ("cupy", "cupyx")
+
+
+def _gathered(collection):
+    """A Dask collection computed into one in-memory array (on the host when its
+    chunks are of a namespace Dask cannot concatenate: one row block at a time)."""
+    import dask
+
+    if _rechunkable(collection):
+        return collection.compute()
+    blocks = dask.compute(*_array_row_blocks(collection))
+    return np.concatenate([to_host(block) for block in blocks])
+
+
 def gather_validation_data(X_val, y_val, sample_weight_val):
     """Validation data in memory: a Dask ``X_val`` (and its targets and weights)
     is computed once, on the client, and scored there after every iteration."""
-    arrays = (X_val, y_val, sample_weight_val)
-    if not any(is_dask_collection(a) for a in arrays):
-        return arrays
-    import dask
-
-    return dask.compute(*arrays)
+    return tuple(
+        _gathered(a) if is_dask_collection(a) else a
+        for a in (X_val, y_val, sample_weight_val)
+    )
 
 
 def _refuse_unsupported(estimator, incremental, splits):
@@ -156,6 +176,15 @@ def _row_blocks(collection, name, n_blocks=None, row_chunks=None):
         if row_chunks is not None and collection.chunks[0] != row_chunks:
             n_rows = sum(row_chunks)
             if not (np.isnan(n_rows) or collection.shape[0] != n_rows):
+                if not _rechunkable(collection):
+                    raise ValueError(
+                        f"{name}'s rows are chunked {collection.chunks[0]} but X's "
+                        f"{row_chunks}, and Dask cannot rechunk "
+                        f"{type(collection._meta).__name__} chunks: chunk {name} "
+                        "like X (the same rows in each chunk), e.g. by converting "
+                        f"its numpy chunks with map_blocks after {name}.rechunk("
+                        "{0: X.chunks[0]})."
+                    )
                 collection = collection.rechunk({0: row_chunks})
         blocks = _array_row_blocks(collection)
     if n_blocks is not None and len(blocks) != n_blocks:
@@ -167,6 +196,30 @@ def _row_blocks(collection, name, n_blocks=None, row_chunks=None):
     return blocks
 
 
+def _chunk_namespace(collection, name):
+    """``(xp, device)`` of the chunks of a Dask array of another array API
+    namespace under dispatch, from its metadata; None for numpy's path. Chunks
+    numpy cannot read (an array on a device) need dispatch: a clear error here,
+    before anything is computed, rather than one from a worker."""
+    if collection is None or hasattr(collection, "divisions"):
+        return None
+    meta = collection._meta
+    namespace = input_namespace(meta)
+    if namespace is not None or isinstance(meta, np.ndarray) or sp.issparse(meta):
+        return namespace
+    try:
+        np.asarray(meta)
+    except Exception as error:
+        raise ValueError(
+            f"{name}'s chunks are {type(meta).__module__}.{type(meta).__name__} "
+            f"arrays that numpy cannot read ({error}). Train where they are with "
+            "sklearn.set_config(array_api_dispatch=True) (and SCIPY_ARRAY_API=1 "
+            "in the environment of the client and of every worker), or convert "
+            "the chunks to numpy."
+        ) from None
+    return None
+
+
 def _metadata_sample(X):
     """A sample of X with no rows: the columns and their dtypes, no data (in
     numpy: the model's dtype is chosen on the client, whatever the chunks')."""
@@ -175,31 +228,51 @@ def _metadata_sample(X):
     return np.empty((0, *X.shape[1:]), dtype=numpy_dtype(X.dtype))
 
 
-def _run_with_config(config, function, *args):
-    with config_context(**config):
-        return function(*args)
+def fit_config(namespaces):
+    """The scikit-learn configuration the workers' tasks run under: the client's
+    (``assume_finite`` …), with array API dispatch only where a chunk of X, y or
+    the weights needs it, so that numpy chunks need no ``SCIPY_ARRAY_API=1`` on
+    the workers."""
+    config = get_config()
+    if not any(namespaces):
+        config["array_api_dispatch"] = False
+    return config
 
 
-def _with_config(function):
-    """``dask.delayed(function)`` run under the client's scikit-learn
-    configuration of now (array API dispatch, ``assume_finite`` …), as
-    scikit-learn's own ``delayed`` does for joblib."""
+class _UnderConfig:
+    """``function`` called under a scikit-learn configuration, which is
+    thread-local and does not travel with a task otherwise (scikit-learn's own
+    ``delayed`` does the same for joblib). Named as ``function``, so are the
+    tasks on the dashboard."""
+
+    def __init__(self, function, config):
+        self.function, self.config = function, config
+        self.__name__ = function.__name__
+
+    def __call__(self, *args):
+        with config_context(**self.config):
+            return self.function(*args)
+
+
+def _task(function, config):
+    """``dask.delayed(function)``, run on the workers under ``config``."""
     import dask
 
-    return dask.delayed(partial(_run_with_config, get_config(), function), pure=False)
+    return dask.delayed(_UnderConfig(function, config), pure=False)
 
 
 def _target_summary(y, multi_output, y_numeric, estimator_name):
     """A few rows of one chunk's y that carry what the first ``_encode_targets``
-    needs: every label and its count (classifiers), the extremes (regressors)."""
+    needs: every label and its count (classifiers), the extremes (regressors);
+    None for an empty chunk."""
+    if y.shape[0] == 0:
+        return None
     y = _check_y(  # on the host, as y is in memory
         to_host(y),
         multi_output=multi_output,
         y_numeric=y_numeric,
         estimator=estimator_name,
     )
-    if y.shape[0] == 0:
-        return y, np.zeros(0)
     if not y_numeric:
         if y.ndim == 2 and y.shape[1] == 1:  # a column of labels, as in memory
             y = y.ravel()
@@ -210,6 +283,12 @@ def _target_summary(y, multi_output, y_numeric, estimator_name):
 
 def _merge_summaries(summaries):
     """One y with every label once, and each label's count over all chunks."""
+    summaries = [s for s in summaries if s is not None]
+    if not summaries:
+        raise ValueError(
+            "Found a Dask collection with 0 samples: every chunk of y is empty, "
+            "while a minimum of 1 sample is required."
+        )
     labels = np.concatenate([s[0] for s in summaries])
     counts = np.concatenate([s[1] for s in summaries])
     if labels.ndim != 1:
@@ -225,20 +304,21 @@ def _balanced_class_weight(labels, counts):
     return dict(zip(labels.tolist(), weights.tolist(), strict=True))
 
 
-def _chunk_params(template, X, theta=None):
-    """θ (or zeros) in the model's dtype, in X's namespace and on its device when
-    X is a chunk of another array API namespace under dispatch."""
+def _chunk_params(template, namespace, theta=None):
+    """θ (or zeros) in the model's dtype, in the chunk's ``namespace`` and on its
+    device (numpy's when None)."""
     params = template._params
     if theta is not None:
         params = Parameters(params.architecture, theta.astype(params.flat.dtype))
-    namespace = input_namespace(X)
     return params if namespace is None else params.moved_to(*namespace)
 
 
-def _validated_chunk(template, index, X, y, w, params):
-    """(X, y encoded, w) of one chunk, by the estimator's own validation, in the
-    namespace of ``params`` (the chunk's)."""
-    if params is not template._params:  # validate into the chunk's namespace
+def _validated_chunk(template, index, X, y, w, namespace, params):
+    """(X, y encoded, w) of one chunk, by the estimator's own validation, in X's
+    ``namespace`` (that of ``params``): everything follows X, as in memory."""
+    if namespace is None:  # y and the weights follow X to the host
+        y, w = to_host(y), to_host(w)
+    else:  # validate into the chunk's namespace
         template = copy.copy(template)
         template._params = params
     try:
@@ -264,9 +344,10 @@ def _chunk_weight(template, index, X, y, w):
     custom activation is checked there too, as for such an X in memory."""
     if X.shape[0] == 0:
         return 0, 0.0
-    params = _chunk_params(template, X)
-    X, y, w = _validated_chunk(template, index, X, y, w, params)
-    if params is not template._params:
+    namespace = input_namespace(X)
+    params = _chunk_params(template, namespace)
+    X, y, w = _validated_chunk(template, index, X, y, w, namespace, params)
+    if namespace is not None:
         check_activation_in(params.architecture.activation, X)
     return X.shape[0], _weight_sum(X, w)
 
@@ -278,8 +359,9 @@ def _chunk_sums(template, index, theta, X, y, w):
     architecture = template._params.architecture
     if X.shape[0] == 0:
         return 0.0, np.zeros(architecture.n_parameters)
-    params = _chunk_params(template, X, theta)
-    X, y, w = _validated_chunk(template, index, X, y, w, params)
+    namespace = input_namespace(X)
+    params = _chunk_params(template, namespace, theta)
+    X, y, w = _validated_chunk(template, index, X, y, w, namespace, params)
     n = _weight_sum(X, w)
     if n == 0:  # zero weights carry no loss and no gradient
         return 0.0, np.zeros(architecture.n_parameters)
@@ -308,8 +390,8 @@ class DaskTrainingSet:
     place of (X, y, w). Its ``shape`` and ``dtype`` are X's, validated;
     ``full_batch_objective`` sums the chunks' losses and gradients."""
 
-    def __init__(self, template, blocks, n_rows, total_weight):
-        self._template, self._blocks = template, blocks
+    def __init__(self, template, blocks, n_rows, total_weight, config):
+        self._template, self._blocks, self._config = template, blocks, config
         self.dtype = template._params.flat.dtype
         self.shape = (n_rows, template.n_features_in_)
         self.total_weight = total_weight
@@ -320,7 +402,7 @@ class DaskTrainingSet:
         import dask
 
         theta = dask.delayed(np.array(theta), pure=False)
-        chunk_sums = _with_config(_chunk_sums)
+        chunk_sums = _task(_chunk_sums, self._config)
         parts = [
             chunk_sums(template, i, theta, *block)
             for i, block in enumerate(self._blocks)
@@ -366,7 +448,18 @@ def validate_dask_training_data(
             sample_weight, "sample_weight", len(X_blocks), row_chunks
         )
 
-    # 1. From the metadata: the features, their names and the dtype.
+    # 1. From the metadata: the features, their names and the dtype; the
+    #    namespaces of the chunks, and the configuration their tasks run under.
+    config = fit_config(
+        [
+            _chunk_namespace(collection, name)
+            for collection, name in (
+                (X, "X"),
+                (y, "y"),
+                (sample_weight, "sample_weight"),
+            )
+        ]
+    )
     meta = _metadata_sample(X)
     dtype = FLOAT_DTYPES if reset else estimator._params.flat.dtype
     meta_array = check_array(
@@ -375,7 +468,7 @@ def validate_dask_training_data(
     validate_data(estimator, meta, reset=reset, skip_check_array=True)
 
     # 2. One pass over y: the classes, or the range of the targets.
-    summary = _with_config(_target_summary)
+    summary = _task(_target_summary, config)
     kinds = (estimator._multi_output, estimator._y_numeric, type(estimator).__name__)
     summaries = dask.compute(*[summary(yb, *kinds) for yb in y_blocks])
     y_summary, counts = _merge_summaries(summaries)
@@ -401,7 +494,7 @@ def validate_dask_training_data(
 
     # 4. One pass over the chunks: every check of the in-memory fit, and N.
     blocks = list(zip(X_blocks, y_blocks, w_blocks, strict=True))
-    weigh = _with_config(_chunk_weight)
+    weigh = _task(_chunk_weight, config)
     sizes = dask.compute(*[weigh(template, i, *b) for i, b in enumerate(blocks)])
     n_rows = sum(rows for rows, _ in sizes)
     total = float(sum(n for _, n in sizes))
@@ -417,4 +510,5 @@ def validate_dask_training_data(
             f"{meta_array.dtype} ({largest:.3g}). Rescale sample_weight (e.g. "
             "divide it by its mean)."
         )
-    return DaskTrainingSet(template, blocks, n_rows, total), None, None, None, n_outputs
+    data = DaskTrainingSet(template, blocks, n_rows, total, config)
+    return data, None, None, None, n_outputs

@@ -1,6 +1,7 @@
 """Data-parallel L-BFGS and gd on Dask collections: the same model as in memory,
 on the local scheduler and on a distributed cluster, with the same errors."""
 
+import os
 import subprocess
 import sys
 import tracemalloc
@@ -16,6 +17,7 @@ import scipy.sparse as sp
 import sklearn
 import torch
 from dask.distributed import Client, LocalCluster
+from dask.utils import key_split
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.utils._array_api import move_estimator_to
@@ -163,6 +165,20 @@ def test_y_is_rechunked_like_x_and_a_zero_weight_chunk_counts_for_nothing():
     assert_same_model(model, memory)
 
 
+def test_an_empty_chunk_counts_for_nothing():
+    # a partition of zero rows (a filtered DataFrame's, an uneven split) holds
+    # no labels: string labels elsewhere are summed as if it were absent
+    make, kind = ESTIMATORS["BackpropMLPClassifier-binary"]
+    X, y, w = make_data(kind)
+    rows = (100, 0, 70, 130)
+    memory = make(**params("lbfgs")).fit(X, y, sample_weight=w)
+    Xd = da.from_array(X, chunks=(rows, N_FEATURES))
+    yd, wd = chunked(y, w, chunks=(rows,))
+    model = make(**params("lbfgs")).fit(Xd, yd, sample_weight=wd)
+    assert_same_model(model, memory)
+    assert_array_equal(model.classes_, ["no", "yes"])
+
+
 @pytest.mark.parametrize("columns", [N_FEATURES, 2])
 def test_sparse_chunks_equal_the_in_memory_fit(columns):
     # scipy sparse chunks, their columns in one block or split (joined on the
@@ -204,6 +220,10 @@ def test_each_evaluation_sends_the_parameters_once():
     ]
     assert sum(np.array_equal(v, theta) for v in sent) == 1
     assert len(data._blocks) == 5
+    # the tasks are named for what they compute (the dashboard's task stream)
+    names = {key_split(key) for key in graph}
+    assert {"chunk_sums", "add"} <= names
+    assert not any("config" in name.lower() for name in names)
 
 
 def test_gd_partial_fit_and_early_stopping_on_validation_data():
@@ -250,6 +270,7 @@ def assert_untouched(model, before):
         # the fitted model is warm-started: scikit-learn's warm-start class check
         ("unseen", ValueError, "same classes as in the previous call to fit"),
         ("lengths", ValueError, "chunk y like X"),
+        ("empty", ValueError, "with 0 samples"),
         ("numpy_y", TypeError, "pass y as a Dask array"),
         ("negative", ValueError, "chunk 4 .*: Negative values in data passed to"),
         ("sgd", ValueError, "dask_ml.wrappers.Incremental"),
@@ -267,6 +288,8 @@ def test_bad_dask_input_raises_the_in_memory_error_and_changes_nothing(
         X = X[:, :4]
     elif case == "unseen":
         y[7] = 5
+    elif case == "empty":
+        X, y = X[:0], y[:0]
     elif case == "negative":
         w[N - 1] = -1.0
         fit_params["sample_weight"] = chunked(w)[0]
@@ -419,6 +442,42 @@ def test_array_api_dispatch_trains_numpy_chunks_in_numpy(solver):
             model.predict(chunked(X)[0])
 
 
+def test_numpy_chunks_need_no_array_api_support_on_the_workers():
+    # under array_api_dispatch=True on the client, numpy chunks take numpy's
+    # path: their tasks carry the client's configuration without dispatch, so
+    # workers without SCIPY_ARRAY_API=1 (which scikit-learn's dispatch needs)
+    # train them; the rest of the configuration travels (here assume_finite,
+    # which skips the NaN check there as in memory)
+    X, y, _ = make_data("regression")
+    settings = params("lbfgs", max_iter=10)
+    memory = BackpropMLPRegressor(hidden_layer_sizes=4, **settings).fit(X, y)
+    X_nan = X.copy()
+    X_nan[2 * CHUNK, 0] = np.nan
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError) as in_memory:
+            BackpropMLPRegressor(hidden_layer_sizes=4, **settings).fit(X_nan, y)
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            env={"SCIPY_ARRAY_API": "0"},
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        environments = client.run(lambda: os.environ.get("SCIPY_ARRAY_API"))
+        assert list(environments.values()) == ["0"]
+        with sklearn.config_context(array_api_dispatch=True):
+            model = BackpropMLPRegressor(hidden_layer_sizes=4, **settings)
+            assert_same_model(model.fit(*chunked(X, y)), memory)
+        with sklearn.config_context(assume_finite=True):
+            with pytest.raises(ValueError) as on_dask:
+                model.fit(*chunked(X_nan, y))
+    assert "Training diverged" in str(in_memory.value)
+    assert str(on_dask.value) == str(in_memory.value)
+
+
 # -- chunks of another array API namespace --------------------------------------------
 NAMESPACES = {
     "strict-cpu": (array_api_strict, array_api_strict.Device("CPU_DEVICE")),
@@ -433,6 +492,8 @@ if torch.cuda.is_available():  # the GPU check (benchmarks/gpu_check.sh)
         NAMESPACES["cupy"] = (cupy, None)
     except ImportError:
         pass
+# on a cluster: a CPU stand-in that refuses numpy, torch, and the GPU's
+CLUSTER_NAMESPACES = [name for name in NAMESPACES if name != "strict-cpu"]
 
 
 def on_namespace(array, name):
@@ -500,7 +561,7 @@ def test_array_api_chunks_compute_in_their_namespace_on_the_workers(
     assert_same_model(model, memory)
 
 
-@pytest.mark.parametrize("namespace", ["strict-device1", "torch-cpu"])
+@pytest.mark.parametrize("namespace", CLUSTER_NAMESPACES)
 def test_array_api_chunks_on_a_two_worker_cluster(threads_cluster_client, namespace):
     # scikit-learn's configuration is thread-local: the workers' threads see
     # array_api_dispatch only because each task carries the client's (on
@@ -528,15 +589,20 @@ def test_array_api_chunks_on_worker_processes():
         Client(cluster),
         sklearn.config_context(array_api_dispatch=True),
     ):
-        for namespace in ("strict-device1", "torch-cpu"):
+        for namespace in CLUSTER_NAMESPACES:
             Xd = on_namespace(chunked(X)[0], namespace).persist()
             model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
             assert_same_model(model.fit(Xd, chunked(y)[0]), memory)
 
 
-def test_array_api_chunks_with_validation_data_warm_start_and_float32():
-    # validation data of the chunks' namespace is scored on the client by its
-    # numpy model; a warm-started fit on such chunks continues the numpy model
+@pytest.mark.parametrize("validation_on", ["memory", "dask"])
+def test_array_api_chunks_with_validation_data_warm_start_and_float32(
+    engine_inputs, validation_on
+):
+    # validation data of the chunks' namespace, in memory or on Dask (gathered
+    # a row block at a time: Dask cannot concatenate such chunks), is scored on
+    # the client by its numpy model; a warm-started fit on such chunks
+    # continues the numpy model
     make, kind = ESTIMATORS["SoftmaxMLPClassifier"]
     X, y, _ = make_data(kind)
     X_val, y_val, _ = make_data(kind, seed=1)
@@ -546,10 +612,18 @@ def test_array_api_chunks_with_validation_data_warm_start_and_float32():
     memory.fit(X, y, X_val=X_val, y_val=y_val)
     model = make(**settings)
     Xd = on_namespace(chunked(X)[0], "strict-device1")
-    validation = {
-        "X_val": xp.asarray(X_val, device=device),
-        "y_val": xp.asarray(y_val, device=device),
-    }
+    if validation_on == "memory":
+        validation = {
+            "X_val": xp.asarray(X_val, device=device),
+            "y_val": xp.asarray(y_val, device=device),
+        }
+    else:  # X_val's columns in two blocks, y_val chunked otherwise
+        validation = {
+            "X_val": on_namespace(
+                da.from_array(X_val, chunks=(CHUNK, 3)), "strict-device1"
+            ),
+            "y_val": on_namespace(chunked(y_val, chunks=100)[0], "strict-device1"),
+        }
     with sklearn.config_context(array_api_dispatch=True):
         with dask.config.set(scheduler="threads"):
             model.fit(Xd, chunked(y)[0], **validation)
@@ -559,14 +633,70 @@ def test_array_api_chunks_with_validation_data_warm_start_and_float32():
 
     X32 = X.astype(np.float32)
     memory = make(**params("gd", max_iter=10)).fit(X32, y)
+    engine_inputs.clear()
     with sklearn.config_context(array_api_dispatch=True):
         with dask.config.set(scheduler="threads"):
             model = make(**params("gd", max_iter=10)).fit(
                 on_namespace(chunked(X32)[0], "strict-cpu"), chunked(y)[0]
             )
     assert model._params.flat.dtype == np.float32
+    assert engine_inputs and all(  # computed in float32 on the chunks too
+        X.dtype == theta.dtype == array_api_strict.float32 for X, theta in engine_inputs
+    )
     for a, b in zip(model.coefs_, memory.coefs_, strict=True):
         assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("namespace", ["strict-device1", "torch-cpu"])
+def test_numpy_chunks_with_labels_and_weights_on_a_device_train_on_the_host(
+    engine_inputs, namespace
+):
+    # everything follows X, as in memory: numpy X chunks take numpy's path, and
+    # their labels and weights of another namespace join them on the host
+    make, kind = ESTIMATORS["BackpropMLPClassifier-classification"]
+    X, y, w = make_data(kind)
+    memory = make(**params("lbfgs")).fit(X, y, sample_weight=w)
+    yd, wd = (on_namespace(a, namespace) for a in chunked(y, w))
+    with sklearn.config_context(array_api_dispatch=True):
+        with dask.config.set(scheduler="threads"):
+            model = make(**params("lbfgs")).fit(chunked(X)[0], yd, sample_weight=wd)
+    assert engine_inputs and all(
+        isinstance(X, np.ndarray) and isinstance(theta, np.ndarray)
+        for X, theta in engine_inputs
+    )
+    assert_same_model(model, memory)
+
+
+@pytest.mark.parametrize("target", ["y", "sample_weight"])
+def test_array_api_targets_chunked_otherwise_than_x_are_refused_untouched(target):
+    # Dask rechunks numpy, sparse and CuPy chunks only: the others must come
+    # chunked like X, said before anything is computed
+    X, y, w = make_data("regression")
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    model.set_params(warm_start=True).fit(X, y)
+    before = {"_params": model._params.copy(), "loss_curve_": list(model.loss_curve_)}
+    arrays = {"y": y, "sample_weight": w}
+    arrays = {name: chunked(a)[0] for name, a in arrays.items()}
+    otherwise = chunked({"y": y, "sample_weight": w}[target], chunks=100)[0]
+    arrays[target] = on_namespace(otherwise, "torch-cpu")
+    with sklearn.config_context(array_api_dispatch=True):
+        Xd = on_namespace(chunked(X)[0], "torch-cpu")
+        with pytest.raises(ValueError, match=f"chunk {target} like X"):
+            model.fit(Xd, arrays["y"], sample_weight=arrays["sample_weight"])
+    assert_untouched(model, before)
+
+
+def test_chunks_numpy_cannot_read_ask_for_array_api_dispatch():
+    # without dispatch, chunks on a device would fail on a worker with their
+    # library's error: said on the client, from the metadata, untouched
+    X, y, _ = make_data("regression")
+    model = BackpropMLPRegressor(hidden_layer_sizes=4, **params("lbfgs"))
+    Xd, yd = chunked(X, y)
+    on_device = [on_namespace(a, "strict-device1") for a in (Xd, yd)]
+    for arrays in ((on_device[0], yd), (Xd, on_device[1])):
+        with pytest.raises(ValueError, match="numpy cannot read.*array_api_dispatch"):
+            model.fit(*arrays)
+    assert not hasattr(model, "n_features_in_") and not hasattr(model, "coefs_")
 
 
 @pytest.mark.parametrize("namespace", ["strict-device1", "torch-cpu"])
